@@ -1,0 +1,39 @@
+"""K-means clustering and K-means image compression in pure NumPy.
+
+Two faces over one engine:
+
+- the teaching functions of the classic notebook, one per step of the
+  algorithm (:func:`kmeans_init_centroids`, :func:`find_closest_centroids`,
+  :func:`compute_centroids`, :func:`run_kmeans`), in :mod:`kmeans.steps`;
+- a scikit-learn style estimator, :class:`KMeans`, and image compression,
+  :func:`quantize_image`, built for speed and bounded memory.
+
+Pillow (image files) and matplotlib (figures) are imported only by the
+functions that need them.
+"""
+
+from ._init import kmeans_plusplus
+from .cluster import KMeans
+from .datasets import load_points, make_points
+from .images import encode_png, load_image, png_bits, save_png
+from .quantize import QuantizedImage, quantize_image
+from .steps import compute_centroids, find_closest_centroids, kmeans_init_centroids, run_kmeans
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KMeans",
+    "QuantizedImage",
+    "compute_centroids",
+    "encode_png",
+    "find_closest_centroids",
+    "kmeans_init_centroids",
+    "kmeans_plusplus",
+    "load_image",
+    "load_points",
+    "make_points",
+    "png_bits",
+    "quantize_image",
+    "run_kmeans",
+    "save_png",
+]

@@ -1,0 +1,132 @@
+"""Choosing the initial centers: k-means++ (greedy) and plain random rows.
+
+The private functions assume validated input (see ``_validation``) and take
+an explicit ``rng``; only :func:`kmeans_plusplus` checks its arguments.
+
+Random draws use only ``rng.random``, turned into indices with a cumulative
+sum and ``np.searchsorted``. Both are exact and sequential, so a seed picks
+the same rows in CPython and in Pyodide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._lloyd import squared_distances
+from ._validation import as_rng, check_data, check_n_clusters, check_sample_weight
+
+
+def _weighted_draw(cumulative_weights, values):
+    """Indices i with cumulative_weights[i-1] <= value < cumulative_weights[i]."""
+    indices = np.searchsorted(cumulative_weights, values, side="right")
+    # A value equal to the total (possible after rounding) maps past the end.
+    return np.minimum(indices, cumulative_weights.size - 1)
+
+
+def _squared_distances_to_row(X, row):
+    """Squared distances of every row of `X` to one point, shape (n_samples,)."""
+    out = np.empty(X.shape[0], dtype=np.float64)
+    step = 1 << 16
+    for start in range(0, X.shape[0], step):
+        stop = min(start + step, X.shape[0])
+        out[start:stop] = squared_distances(X[start:stop], row[None, :])[:, 0]
+    return out
+
+
+def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
+    """Greedy k-means++ (assumes validated input).
+
+    The first center is a row drawn with probability proportional to its
+    weight. Each next center is the best of `n_local_trials` candidates, each
+    drawn with probability proportional to ``weight * D(x)^2`` (D the distance
+    to the nearest center chosen so far); "best" means the candidate that
+    leaves the smallest total weighted ``D^2``. This is scikit-learn's greedy
+    variant, with ``2 + log(n_clusters)`` trials by default.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+    indices : ndarray of shape (n_clusters,)
+        The rows of `X` that were chosen.
+    """
+    n_samples, n_features = X.shape
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    centers = np.empty((n_clusters, n_features), dtype=np.float64)
+    indices = np.empty(n_clusters, dtype=np.intp)
+
+    cumulative = np.cumsum(sample_weight)
+    first = int(_weighted_draw(cumulative, rng.random(1) * cumulative[-1])[0])
+    centers[0] = X[first]
+    indices[0] = first
+    closest_sq = _squared_distances_to_row(X, X[first])
+    current_potential = float((closest_sq * sample_weight).sum())
+
+    for c in range(1, n_clusters):
+        cumulative = np.cumsum(sample_weight * closest_sq)
+        candidates = _weighted_draw(cumulative, rng.random(n_local_trials) * cumulative[-1])
+        best_potential, best_candidate, best_sq = np.inf, -1, None
+        for candidate in candidates:
+            candidate_sq = np.minimum(closest_sq, _squared_distances_to_row(X, X[candidate]))
+            potential = float((candidate_sq * sample_weight).sum())
+            if potential < best_potential:
+                best_potential, best_candidate, best_sq = potential, int(candidate), candidate_sq
+        centers[c] = X[best_candidate]
+        indices[c] = best_candidate
+        closest_sq, current_potential = best_sq, best_potential
+    return centers, indices
+
+
+def _random_rows(X, n_clusters, sample_weight, rng):
+    """`n_clusters` distinct rows of `X`, drawn with probability proportional to weight.
+
+    Rows are drawn one at a time without replacement (assumes validated input
+    with at least `n_clusters` rows of positive weight).
+    """
+    weights = sample_weight.copy()
+    indices = np.empty(n_clusters, dtype=np.intp)
+    for c in range(n_clusters):
+        cumulative = np.cumsum(weights)
+        indices[c] = _weighted_draw(cumulative, rng.random(1) * cumulative[-1])[0]
+        weights[indices[c]] = 0.0
+    return X[indices].copy(), indices
+
+
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, seed=None, n_local_trials=None):
+    """Choose `n_clusters` initial centers from the rows of `X` by k-means++.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+        Number of centers, between 1 and n_samples.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row; None gives every row weight 1.
+    seed : int, numpy.random.Generator or None, default=None
+        Source of randomness. The same int gives the same centers everywhere.
+    n_local_trials : int, default=None
+        Candidates tried for each center; None means ``2 + int(log(n_clusters))``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+    indices : ndarray of shape (n_clusters,)
+        Row index in `X` of each center.
+
+    References
+    ----------
+    D. Arthur and S. Vassilvitskii, "k-means++: the advantages of careful
+    seeding", Proc. ACM-SIAM SODA, 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centers, indices = kmeans_plusplus(X, 2, seed=0)
+    >>> sorted(X[indices, 0].tolist())
+    [1, 10]
+    """
+    X = check_data(X)
+    n_clusters = check_n_clusters(n_clusters, X.shape[0])
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    return _kmeans_plusplus(X, n_clusters, weights, as_rng(seed), n_local_trials)

@@ -1,0 +1,277 @@
+"""One run of Lloyd's algorithm, and the assignment step (E-step) it repeats.
+
+All functions here assume validated input: ``X`` is a float64 array of shape
+(n_samples, n_features), ``sample_weight`` is float64 of shape (n_samples,)
+with non-negative values, ``centers`` is float64 of shape (n_clusters,
+n_features). The data is usually column-major (Fortran order), so that one
+feature's values are contiguous: the low-dimensional distance kernel walks
+the data one feature at a time.
+
+Determinism
+-----------
+For data with few features (``n_features <= _EXPLICIT_MAX_FEATURES``, which
+includes every colour space), squared distances are computed as
+``sum_j (x_j - c_j)**2`` with elementwise NumPy operations in a fixed order.
+IEEE 754 rounds each of those operations the same way on every platform, so
+the labels are bit-for-bit the same in CPython and in Pyodide (WebAssembly).
+The expanded form ``|x|^2 - 2 x.c + |c|^2`` goes through a matrix product
+whose summation order depends on the BLAS, so it is used only for wider
+data, where it is much faster. Cluster sums use ``np.bincount``, which adds
+in input order, and never BLAS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+#: Data with at most this many features uses the explicit, platform-exact
+#: distance kernel; wider data uses a matrix product.
+_EXPLICIT_MAX_FEATURES = 8
+
+#: Bytes of the float64 distance block computed at a time. 1 MiB keeps a
+#: block in the L2 cache; the block is the only (n, k)-shaped temporary.
+_BLOCK_BYTES = 1 << 20
+
+
+def block_rows(n_clusters: int) -> int:
+    """Rows per distance block so that a block takes about ``_BLOCK_BYTES``."""
+    return max(64, _BLOCK_BYTES // (8 * max(n_clusters, 1)))
+
+
+def squared_distances(X, centers, out=None):
+    """Squared Euclidean distances between the rows of `X` and `centers`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    centers : ndarray of shape (n_clusters, n_features)
+    out : ndarray of shape (n_rows, n_clusters), optional
+        Buffer to write into (modified in place).
+
+    Returns
+    -------
+    distances : ndarray of shape (n_rows, n_clusters)
+        Never negative.
+    """
+    n_rows, n_features = X.shape
+    if out is None:
+        out = np.empty((n_rows, centers.shape[0]), dtype=np.float64)
+    if n_features <= _EXPLICIT_MAX_FEATURES:
+        # (x_j - c_j)^2 summed feature by feature: exact IEEE operations in a
+        # fixed order, so every platform gets the same bits (see module doc).
+        diff = np.empty_like(out)
+        for j in range(n_features):
+            np.subtract(X[:, j, None], centers[None, :, j], out=diff)
+            np.multiply(diff, diff, out=diff)
+            if j == 0:
+                out[...] = diff
+            else:
+                out += diff
+        return out
+    np.matmul(X, centers.T, out=out)
+    out *= -2.0
+    out += np.einsum("ij,ij->i", X, X)[:, None]
+    out += np.einsum("ij,ij->i", centers, centers)[None, :]
+    # Cancellation in the expanded form can give tiny negative values.
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+def assign_labels(X, centers, labels, min_distances):
+    """E-step: give every row the index of its nearest center.
+
+    Works through `X` in blocks of rows, so the extra memory is a few
+    blocks of about ``_BLOCK_BYTES`` each, whatever the number of rows:
+    12 million rows and 256 centers never build the 12e6 x 256 distance
+    matrix (which would take 24.6 GB).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Column-major (Fortran) order is fastest for few features.
+    centers : ndarray of shape (n_clusters, n_features)
+    labels : ndarray of shape (n_samples,), dtype intp
+        Output, modified in place. Ties go to the lowest center index.
+    min_distances : ndarray of shape (n_samples,), dtype float64
+        Output, modified in place: squared distance of each row to its center.
+    """
+    if X.shape[1] <= _EXPLICIT_MAX_FEATURES:
+        _assign_labels_explicit(X, centers, labels, min_distances)
+        return
+    n_samples = X.shape[0]
+    step = block_rows(centers.shape[0])
+    block = np.empty((min(step, n_samples), centers.shape[0]), dtype=np.float64)
+    for start in range(0, n_samples, step):
+        stop = min(start + step, n_samples)
+        distances = squared_distances(X[start:stop], centers, out=block[: stop - start])
+        np.argmin(distances, axis=1, out=labels[start:stop])
+        min_distances[start:stop] = distances[np.arange(stop - start), labels[start:stop]]
+
+
+def _assign_labels_explicit(X, centers, labels, min_distances):
+    """The E-step for few features: one center at a time over a block of rows.
+
+    For each center the squared distance of every row in the block is built
+    feature by feature (the same operations, in the same order, as
+    :func:`squared_distances`), and a running minimum keeps the best. Every
+    operation runs over a contiguous vector, which is about three times
+    faster than reducing a (rows, n_clusters) block along its short axis.
+    """
+    n_samples, n_features = X.shape
+    step = min(n_samples, _BLOCK_BYTES // 8 // 4)
+    scratch = np.empty(step)
+    distance = np.empty(step)
+    closer = np.empty(step, dtype=bool)
+    for start in range(0, n_samples, step):
+        stop = min(start + step, n_samples)
+        size = stop - start
+        columns = [X[start:stop, j] for j in range(n_features)]
+        best, best_label = min_distances[start:stop], labels[start:stop]
+        tmp, dist, mask = scratch[:size], distance[:size], closer[:size]
+        for k, center in enumerate(centers):
+            np.subtract(columns[0], center[0], out=dist)
+            np.multiply(dist, dist, out=dist)
+            for j in range(1, n_features):
+                np.subtract(columns[j], center[j], out=tmp)
+                np.multiply(tmp, tmp, out=tmp)
+                np.add(dist, tmp, out=dist)
+            if k == 0:
+                best[...] = dist
+                best_label[...] = 0
+            else:
+                # Strictly less: ties keep the lower index, as argmin does.
+                np.less(dist, best, out=mask)
+                np.copyto(best, dist, where=mask)
+                np.putmask(best_label, mask, k)
+
+
+def weighted_cluster_sums(X, sample_weight, labels, n_clusters):
+    """Sum of weights and weighted sum of points for each cluster.
+
+    Returns
+    -------
+    weight_in_clusters : ndarray of shape (n_clusters,)
+    sums : ndarray of shape (n_clusters, n_features)
+    """
+    weight_in_clusters = np.bincount(labels, weights=sample_weight, minlength=n_clusters)
+    sums = np.empty((n_clusters, X.shape[1]), dtype=np.float64)
+    for j in range(X.shape[1]):
+        sums[:, j] = np.bincount(labels, weights=X[:, j] * sample_weight, minlength=n_clusters)
+    return weight_in_clusters, sums
+
+
+def _relocate_empty_clusters(X, sample_weight, labels, min_distances, weight_in_clusters, sums):
+    """Move each empty cluster onto one of the points farthest from their center.
+
+    This is scikit-learn's rule: the ``n_empty`` points with the largest
+    (unweighted) squared distance to their current center each become the
+    sole member of one empty cluster, and are taken out of the sums of the
+    cluster they were in. No center is ever NaN. `weight_in_clusters` and
+    `sums` are modified in place; `labels` are not (the next E-step fixes them).
+    """
+    empty = np.flatnonzero(weight_in_clusters == 0)
+    if empty.size == 0:
+        return
+    # A point of zero weight cannot hold a cluster open.
+    candidates = np.where(sample_weight > 0, min_distances, -1.0)
+    n_empty = min(empty.size, int(np.count_nonzero(sample_weight > 0)))
+    farthest = np.argsort(-candidates, kind="stable")[:n_empty]
+    for new_cluster, point in zip(empty[:n_empty], farthest):
+        weight = sample_weight[point]
+        old_cluster = labels[point]
+        sums[old_cluster] -= weight * X[point]
+        weight_in_clusters[old_cluster] -= weight
+        sums[new_cluster] = weight * X[point]
+        weight_in_clusters[new_cluster] = weight
+
+
+def lloyd_single(
+    X,
+    sample_weight,
+    centers_init,
+    *,
+    max_iter: int,
+    tol: float,
+    callback: Callable | None = None,
+):
+    """One run of Lloyd's algorithm from `centers_init`.
+
+    Each iteration assigns every point to its nearest center (E-step), then
+    moves each center to the weighted mean of its points (M-step). The run
+    stops when no label changes (strict convergence), when the centers moved
+    by at most `tol` in total squared distance, or after `max_iter`
+    iterations. After a non-strict stop one more E-step makes the labels
+    match the returned centers, as scikit-learn does.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,)
+    centers_init : ndarray of shape (n_clusters, n_features)
+        Not modified.
+    max_iter : int
+    tol : float
+        Absolute tolerance on the sum of squared center shifts (already
+        scaled by the data's variance by the caller).
+    callback : callable, optional
+        Called once before the first iteration as ``callback(0, centers_init,
+        None)``, then after every iteration as ``callback(n_iter, centers,
+        inertia)`` where `inertia` is that of the iteration's labels against
+        the centers before the update. Returning True after an iteration
+        stops the run there.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), dtype intp
+    inertia : float
+    centers : ndarray of shape (n_clusters, n_features)
+    n_iter : int
+    """
+    n_samples = X.shape[0]
+    n_clusters = centers_init.shape[0]
+    centers = np.array(centers_init, dtype=np.float64, order="C")
+    labels = np.full(n_samples, -1, dtype=np.intp)
+    labels_old = np.full(n_samples, -1, dtype=np.intp)
+    min_distances = np.empty(n_samples, dtype=np.float64)
+    strict_convergence = False
+    n_iter = 0
+    if callback is not None:
+        callback(0, centers, None)
+    for n_iter in range(1, max_iter + 1):
+        assign_labels(X, centers, labels, min_distances)
+        weight_in_clusters, sums = weighted_cluster_sums(X, sample_weight, labels, n_clusters)
+        _relocate_empty_clusters(X, sample_weight, labels, min_distances, weight_in_clusters, sums)
+        nonempty = weight_in_clusters > 0
+        centers_new = centers.copy()
+        centers_new[nonempty] = sums[nonempty] / weight_in_clusters[nonempty, None]
+        center_shift_total = float(((centers_new - centers) ** 2).sum())
+        centers = centers_new
+        stop_requested = bool(
+            callback is not None
+            and callback(n_iter, centers, float((min_distances * sample_weight).sum()))
+        )
+        if np.array_equal(labels, labels_old):
+            strict_convergence = True
+            break
+        if center_shift_total <= tol or stop_requested:
+            break
+        labels_old[:] = labels
+    if not strict_convergence:
+        # The labels were computed against the centers before the last
+        # update; one more E-step makes them consistent with what we return.
+        assign_labels(X, centers, labels, min_distances)
+    inertia = weighted_inertia(X, sample_weight, centers, labels)
+    return labels, inertia, centers, n_iter
+
+
+def weighted_inertia(X, sample_weight, centers, labels) -> float:
+    """Sum of ``sample_weight * |x - center(x)|^2``, computed directly (no expansion)."""
+    total = 0.0
+    step = 1 << 16
+    for start in range(0, X.shape[0], step):
+        stop = min(start + step, X.shape[0])
+        diff = X[start:stop] - centers[labels[start:stop]]
+        total += float(((diff * diff).sum(axis=1) * sample_weight[start:stop]).sum())
+    return total

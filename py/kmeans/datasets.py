@@ -1,0 +1,199 @@
+"""Data for clustering: the user's files (CSV, TSV, text, NPY) and seeded toy sets."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from ._validation import as_rng, check_data
+
+#: File types :func:`load_points` reads, for error messages.
+ACCEPTED_POINT_FILES = ".csv, .tsv, .txt (numbers separated by commas, tabs or spaces) or .npy"
+
+
+def _parse_number(cell: str, line_number: int, column: int) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        shown = cell if len(cell) <= 20 else cell[:20] + "..."
+        raise ValueError(
+            f"line {line_number}, column {column + 1}: {shown!r} is not a number"
+            if cell
+            else f"line {line_number}, column {column + 1} is empty; every cell must hold a number"
+        ) from None
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    return [cell.strip() for cell in line.split(delimiter)]
+
+
+def _parse_text(text: str) -> np.ndarray:
+    """Rows of numbers separated by commas, tabs or whitespace; an optional header row."""
+    rows = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not rows:
+        raise ValueError("the file has no data rows; it needs at least one row of numbers")
+    first = rows[0][1]
+    delimiter = "," if "," in first else "\t" if "\t" in first else None
+    header_cells = _split(first, delimiter)
+    try:
+        [float(cell) for cell in header_cells]
+    except ValueError:
+        rows = rows[1:]  # the first row names the columns
+        if not rows:
+            raise ValueError("the file has a header row but no data rows") from None
+    n_columns = len(_split(rows[0][1], delimiter))
+    values = []
+    for line_number, line in rows:
+        cells = _split(line, delimiter)
+        if len(cells) != n_columns:
+            raise ValueError(
+                f"line {line_number} has {len(cells)} values but line {rows[0][0]} has "
+                f"{n_columns}; every row must have the same number of columns"
+            )
+        values.append([_parse_number(cell, line_number, j) for j, cell in enumerate(cells)])
+        for j, value in enumerate(values[-1]):
+            if not np.isfinite(value):
+                raise ValueError(
+                    f"line {line_number}, column {j + 1} is {cells[j]!r}; "
+                    "only finite numbers are accepted (no NaN or infinity)"
+                )
+    return np.array(values, dtype=np.float64)
+
+
+def load_points(source, *, name: str | None = None, min_features: int = 1) -> np.ndarray:
+    """Read a table of points from a file.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        A path, or the file's contents (then `name` tells the format).
+    name : str, optional
+        The file name; its extension (.csv, .tsv, .txt or .npy) picks the
+        parser. Defaults to the path.
+    min_features : int, default=1
+        Refuse files with fewer columns than this.
+
+    Returns
+    -------
+    X : ndarray of shape (n_points, n_features), dtype float64
+
+    Raises
+    ------
+    ValueError
+        For an unknown extension, an empty file, ragged rows, cells that are
+        not numbers, NaN or infinity, too few columns, or an .npy file that
+        holds objects (which are never unpickled).
+
+    Examples
+    --------
+    >>> load_points(b"x,y\\n1,2\\n3,4\\n", name="points.csv").tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    if isinstance(source, (str, os.PathLike)):
+        name = name or os.path.basename(os.fspath(source))
+        with open(source, "rb") as handle:
+            data = handle.read()
+    else:
+        data = bytes(source)
+        if name is None:
+            raise ValueError("give the file name with the bytes, so the format is known")
+    extension = os.path.splitext(name)[1].lower()
+    try:
+        if not data:
+            raise ValueError("the file is empty")
+        if extension == ".npy":
+            X = _load_npy(data)
+        elif extension in (".csv", ".tsv", ".txt"):
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValueError("the file is not text (it is not valid UTF-8)") from None
+            X = _parse_text(text)
+        else:
+            raise ValueError(f"unknown file type {extension or '(none)'!r}; use {ACCEPTED_POINT_FILES}")
+        X = check_data(X, name="the data")
+        if X.shape[1] < min_features:
+            raise ValueError(
+                f"the data has {X.shape[1]} column{'s' if X.shape[1] != 1 else ''}; "
+                f"at least {min_features} are needed"
+            )
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name}: {error}") from None
+    return X
+
+
+def _load_npy(data: bytes) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise ValueError("the .npy file holds Python objects, which are not loaded; save numbers") from None
+        raise ValueError(f"not a valid .npy file ({error})") from None
+    except (OSError, EOFError):
+        raise ValueError("not a valid .npy file (truncated or corrupt)") from None
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2:
+        raise ValueError(f"the array must be 1-D or 2-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"the array is empty (shape {array.shape})")
+    return array
+
+
+# -- seeded toy sets for the 2-D explorer -------------------------------------------------
+
+def _blobs(rng, sizes, centers, scales):
+    points = [rng.normal(center, scale, size=(size, 2)) for size, center, scale in zip(sizes, centers, scales)]
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    return np.vstack(points), labels
+
+
+def make_points(kind: str = "blobs", *, n_points: int = 300, seed=0):
+    """A seeded 2-D toy data set and the group each point was drawn from.
+
+    Parameters
+    ----------
+    kind : {"blobs", "unequal", "elongated", "noise"}, default="blobs"
+        ``"blobs"``: three well-separated round groups of equal size (the
+        notebook's data). ``"unequal"``: groups of very different sizes and
+        spreads. ``"elongated"``: three long parallel streaks, which K-means
+        cuts across. ``"noise"``: uniform noise, with no groups at all.
+    n_points : int, default=300
+    seed : int, numpy.random.Generator or None, default=0
+
+    Returns
+    -------
+    X : ndarray of shape (n_points, 2)
+    y : ndarray of shape (n_points,)
+        The generating group of each point (all zeros for "noise").
+
+    Examples
+    --------
+    >>> X, y = make_points("blobs", n_points=300, seed=0)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((300, 2), [0, 1, 2])
+    """
+    rng = as_rng(seed)
+    third = n_points // 3
+    sizes = [third, third, n_points - 2 * third]
+    if kind == "blobs":
+        return _blobs(rng, sizes, [(1.8, 5.0), (6.0, 3.0), (3.2, 1.0)], [0.45, 0.45, 0.45])
+    if kind == "unequal":
+        big = int(n_points * 0.7)
+        small = (n_points - big) // 2
+        return _blobs(rng, [big, small, n_points - big - small],
+                      [(3.0, 3.0), (7.0, 7.0), (8.0, 1.5)], [1.3, 0.25, 0.25])
+    if kind == "elongated":
+        X, y = _blobs(rng, sizes, [(0.0, 0.0), (0.0, 1.6), (0.0, 3.2)], [0.0, 0.0, 0.0])
+        X[:, 0] = rng.uniform(-5, 5, size=n_points)
+        X[:, 1] += rng.normal(0, 0.15, size=n_points)
+        return X, y
+    if kind == "noise":
+        return rng.uniform(0, 8, size=(n_points, 2)), np.zeros(n_points, dtype=np.intp)
+    raise ValueError(f"Unknown kind {kind!r}; use 'blobs', 'unequal', 'elongated' or 'noise'")

@@ -1,0 +1,292 @@
+"""Colour quantization: K-means picks a palette, every pixel gets an index.
+
+A true-colour pixel takes 24 bits (red, green and blue bytes). If we choose
+a *palette* (in vector-quantization terms a *codebook*) of K colours, every
+pixel can instead store the index of its palette entry: 16 colours need 4
+bits per pixel, 256 colours need 8. K-means is a natural way to choose the
+palette: the centers of K clusters of the pixels' colours are the K colours
+that make the summed squared error of the image smallest (at a local
+optimum). Writing the indices and the palette as an indexed PNG then gives
+a much smaller file that looks nearly the same.
+
+What is exact and what is not
+-----------------------------
+K-means on the pixels is the same problem as K-means on the image's
+*distinct* colours, each weighted by how many pixels have it: the objective,
+every assignment and every weighted mean are identical. So the fit runs on
+the distinct colours (a photo of 12 million pixels typically has under a
+million) with their counts as `sample_weight`, which changes nothing but
+the speed. Two things are approximations, both documented on
+:func:`quantize_image`: a palette holds whole numbers, so the fitted centers
+are rounded to the nearest integer, and every pixel then gets its nearest
+palette colour (which can differ from its cluster when a rounded center
+moved across a boundary).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from ._lloyd import assign_labels
+from ._validation import check_positive_int
+from .cluster import KMeans
+
+#: A palette image holds at most this many colours.
+MAX_PALETTE_SIZE = 256
+
+#: Images with fewer pixels than this use np.unique to find distinct
+#: colours; larger ones use a counting pass over all 2**24 RGB values, which
+#: is linear in the pixels but always touches a 128 MiB table.
+_COUNTING_MIN_PIXELS = 1 << 21
+
+
+@dataclasses.dataclass
+class QuantizedImage:
+    """An image as a palette and one palette index per pixel.
+
+    Attributes
+    ----------
+    palette : ndarray of shape (n_colors, 3) or (n_colors, 4), dtype uint8
+        RGB colours, or RGBA when the image has transparency. Sorted by how
+        many pixels use each colour, most used first.
+    indices : ndarray of shape (height, width), dtype uint8
+        Palette index of each pixel.
+    n_iter : int
+        Lloyd iterations of the fit (0 when the image had few enough colours
+        to keep them all).
+    sse : float
+        Sum over all pixels and channels of the squared difference between
+        the original and the quantized image (fully transparent pixels count
+        as exact).
+    """
+
+    palette: np.ndarray
+    indices: np.ndarray
+    n_iter: int
+    sse: float
+
+    @property
+    def n_colors(self) -> int:
+        """Number of palette entries."""
+        return self.palette.shape[0]
+
+    @property
+    def mse(self) -> float:
+        """Mean squared error per channel value, on the 0-255 scale."""
+        return self.sse / (self.indices.size * self.palette.shape[1])
+
+    @property
+    def psnr(self) -> float:
+        """Peak signal-to-noise ratio in dB (infinite for an exact copy)."""
+        return math.inf if self.mse == 0 else 10 * math.log10(255.0**2 / self.mse)
+
+    def to_array(self) -> np.ndarray:
+        """The quantized image, shape (height, width, 3 or 4), dtype uint8."""
+        return self.palette[self.indices]
+
+
+def check_image(image) -> np.ndarray:
+    """Return `image` as a (height, width, 3|4) uint8 array, or raise ValueError/TypeError."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise TypeError(f"image must have dtype uint8 (values 0-255), got {image.dtype}")
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(
+            f"image must have shape (height, width, 3) for RGB or (height, width, 4) for RGBA, "
+            f"got shape {image.shape}"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image is empty: shape {image.shape}")
+    return image
+
+
+def check_n_colors(n_colors) -> int:
+    """Return `n_colors` as an int in 1..256, or raise ValueError."""
+    if isinstance(n_colors, bool) or not isinstance(n_colors, (int, np.integer)):
+        raise ValueError(f"n_colors must be a whole number from 1 to 256, got {n_colors!r}")
+    if not 1 <= n_colors <= MAX_PALETTE_SIZE:
+        raise ValueError(
+            f"n_colors={n_colors} is out of range: a palette image holds 1 to "
+            f"{MAX_PALETTE_SIZE} colours"
+        )
+    return int(n_colors)
+
+
+def _pack(channels) -> np.ndarray:
+    """Pack 3 or 4 uint8 channel planes (each shape (n,)) into one uint32 key per pixel."""
+    key = channels[0].astype(np.uint32)
+    for plane in channels[1:]:
+        key <<= 8
+        key |= plane
+    return key
+
+
+def _unpack(keys, n_channels) -> np.ndarray:
+    """Inverse of :func:`_pack`: keys (n,) -> float64 colours (n, n_channels), column-major."""
+    colours = np.empty((keys.size, n_channels), dtype=np.float64, order="F")
+    for c in range(n_channels):
+        colours[:, c] = (keys >> (8 * (n_channels - 1 - c))) & 0xFF
+    return colours
+
+
+def _distinct(keys, n_bits):
+    """Distinct keys (sorted), their counts, and a function mapping keys to positions.
+
+    For 24-bit keys of big images a counting pass (np.bincount) replaces the
+    sort inside np.unique: linear time, and the per-pixel mapping is one
+    table lookup.
+    """
+    if n_bits == 24 and keys.size >= _COUNTING_MIN_PIXELS:
+        counts = np.bincount(keys, minlength=1 << 24)
+        distinct = np.flatnonzero(counts).astype(np.uint32)
+        counts = counts[distinct]
+
+        def lookup(table_values):
+            table = np.zeros(1 << 24, dtype=table_values.dtype)
+            table[distinct] = table_values
+            return table[keys]
+
+        return distinct, counts, lookup
+    distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    return distinct, counts, lambda table_values: table_values[inverse.reshape(-1)]
+
+
+def quantize_image(
+    image,
+    n_colors: int = 16,
+    *,
+    seed=0,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    n_init: int = 1,
+    callback: Callable | None = None,
+) -> QuantizedImage:
+    """Reduce an image to at most `n_colors` colours chosen by K-means.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3) or (height, width, 4), dtype uint8
+        RGB or RGBA pixels.
+    n_colors : int, default=16
+        Palette size, 1 to 256. When the image has fully transparent pixels,
+        one entry is the transparent colour (0, 0, 0, 0).
+    seed : int, numpy.random.Generator or None, default=0
+        Seed for the k-means++ initialisation.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations.
+    tol : float, default=1e-4
+        Relative tolerance, as for :class:`kmeans.KMeans`.
+    n_init : int, default=1
+        Number of k-means++ restarts; the best is kept.
+    callback : callable, optional
+        Passed to :meth:`kmeans.KMeans.fit`: ``callback(0, centers, None)``
+        at the start, then ``callback(n_iter, centers, inertia)`` after each
+        iteration; return True to stop early.
+
+    Returns
+    -------
+    QuantizedImage
+        Palette, per-pixel indices and error statistics.
+
+    Warns
+    -----
+    UserWarning
+        If the image has fewer distinct colours than `n_colors`: the palette
+        then holds exactly those colours.
+
+    Notes
+    -----
+    Alpha is kept. Fully transparent pixels are left out of the fit (their
+    hidden colour does not pull the palette) and share one transparent
+    palette entry. If other pixels are partly transparent, the fit runs on
+    RGBA values so that each palette entry carries its own alpha, as an
+    indexed PNG requires. The fit is exact K-means on the image's pixels
+    (see the module docstring); the palette is the fitted centers rounded to
+    whole numbers, and each pixel is given its nearest palette colour.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.zeros((2, 3, 3), dtype=np.uint8)
+    >>> image[:, 1:] = [250, 10, 10]
+    >>> result = quantize_image(image, 2)
+    >>> result.palette.tolist(), result.indices.tolist()
+    ([[250, 10, 10], [0, 0, 0]], [[1, 0, 0], [1, 0, 0]])
+    """
+    image = check_image(image)
+    n_colors = check_n_colors(n_colors)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    height, width, n_channels = image.shape
+    flat = image.reshape(-1, n_channels)
+
+    alpha = flat[:, 3] if n_channels == 4 else None
+    partly_transparent = alpha is not None and bool(((alpha > 0) & (alpha < 255)).any())
+    visible = None if alpha is None else alpha > 0
+    if visible is not None and visible.all():
+        visible = None  # nothing to leave out
+    has_transparent = visible is not None
+
+    # The colour space of the fit: RGB, or RGBA when alpha varies.
+    fit_channels = 4 if partly_transparent else 3
+    out_channels = 4 if (partly_transparent or has_transparent) else 3
+    pixels = flat if visible is None else flat[visible]
+    if pixels.shape[0] == 0:
+        raise ValueError("image is fully transparent: there are no colours to quantize")
+    keys = _pack([pixels[:, c] for c in range(fit_channels)])
+    distinct, counts, lookup = _distinct(keys, 8 * fit_channels)
+    colours = _unpack(distinct, fit_channels)
+    weights = counts.astype(np.float64)
+
+    n_fit = n_colors - 1 if has_transparent else n_colors
+    if n_fit < 1:
+        raise ValueError(
+            "n_colors=1 leaves no colour for the visible pixels once one palette entry is "
+            "reserved for transparency; use n_colors >= 2"
+        )
+    if distinct.size <= n_fit:
+        if distinct.size < n_fit:
+            warnings.warn(
+                f"the image has only {distinct.size} distinct colours, fewer than "
+                f"n_colors={n_colors}; the palette keeps all of them",
+                UserWarning,
+                stacklevel=2,
+            )
+        centers, n_iter = colours, 0
+    else:
+        model = KMeans(n_fit, n_init=n_init, max_iter=max_iter, tol=tol, random_state=seed)
+        model.fit(colours, sample_weight=weights, callback=callback)
+        centers, n_iter = model.cluster_centers_, model.n_iter_
+
+    palette = np.unique(np.clip(np.rint(centers), 0, 255), axis=0)
+    # Every distinct colour takes its nearest palette colour (exact integers
+    # in float64, so the same on every platform).
+    labels = np.empty(distinct.size, dtype=np.intp)
+    sq_errors = np.empty(distinct.size, dtype=np.float64)
+    assign_labels(colours, palette, labels, sq_errors)
+
+    # Drop unused entries and sort the palette by use, most used first (ties
+    # by colour, so the order is deterministic).
+    usage = np.bincount(labels, weights=weights, minlength=palette.shape[0])
+    order = np.lexsort((np.arange(palette.shape[0]), -usage))
+    order = order[usage[order] > 0]
+    rank = np.empty(palette.shape[0], dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    palette = palette[order].astype(np.uint8)
+    if out_channels == 4 and fit_channels == 3:
+        palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
+
+    pixel_labels = lookup(rank[labels].astype(np.uint8))
+    if visible is None:
+        indices = pixel_labels
+    else:
+        transparent_index = palette.shape[0]
+        palette = np.vstack([palette, np.zeros((1, 4), np.uint8)])
+        indices = np.full(height * width, transparent_index, dtype=np.uint8)
+        indices[visible] = pixel_labels
+    sse = float((sq_errors * weights).sum())
+    return QuantizedImage(palette, indices.reshape(height, width), n_iter, sse)
