@@ -117,7 +117,9 @@ def encode_png(quantized: QuantizedImage, *, compress_level: int = 9) -> bytes:
     indices = np.ascontiguousarray(quantized.indices, dtype=np.uint8)
     picture = Image.frombytes("P", (width, height), indices.tobytes())
     picture.putpalette(np.ascontiguousarray(palette[:, :3]).tobytes(), rawmode="RGB")
-    options = {"bits": png_bits(palette.shape[0]), "compress_level": compress_level}
+    # Without a "bits" option Pillow sizes PLTE to the palette and picks the
+    # fewest bits per pixel itself; "bits" would pad PLTE to 2**bits entries.
+    options = {"compress_level": compress_level}
     if palette.shape[1] == 4:
         options["transparency"] = palette[:, 3].tobytes()
     buffer = io.BytesIO()

@@ -1,0 +1,328 @@
+// @ts-check
+/**
+ * The page: wires DOM events to worker requests and draws the results. The page's state is one
+ * attribute, document.body.dataset.state: loading | ready | running | done | error.
+ */
+import { REQUEST } from "./protocol.js";
+import { WorkerClient } from "./worker-client.js";
+import { decodeImage, outputName } from "./images.js";
+import { drawImageData, drawPalette, paletteToImageData } from "./draw.js";
+
+/** Largest image accepted, in megapixels (kmeans.web.MAX_MEGAPIXELS says the same in Python). */
+const MAX_MEGAPIXELS = 25;
+const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
+const BOOT_LABELS = { runtime: "the Python runtime", numpy: "NumPy", kmeans: "the kmeans package" };
+
+const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
+const ui = {
+  form: $("controls"),
+  imageInput: $("image-input"),
+  k: $("k"),
+  maxIter: $("max-iter"),
+  seed: $("seed"),
+  run: $("run"),
+  cancel: $("cancel"),
+  progress: $("progress"),
+  status: $("status"),
+  original: $("original"),
+  originalCaption: $("original-caption"),
+  result: $("result"),
+  resultCaption: $("result-caption"),
+  palette: $("palette"),
+  stats: $("stats"),
+  download: $("download"),
+  versions: $("versions"),
+};
+
+/** The image being worked on: {name, bytes, imageData}. @type {{name: string, bytes: number, imageData: ImageData} | null} */
+let current = null;
+/** Start a run as soon as Python is ready (an image was chosen while it loaded). */
+let runWhenReady = false;
+/** Said before the boot steps when Python restarts (after Cancel). */
+let restartNote = "";
+/** The object URL behind the download link, revoked when replaced. */
+let downloadUrl = "";
+
+const client = new WorkerClient({ onStatus: showBootStatus, onBootError: showBootError });
+
+// -- state and messages ---------------------------------------------------------------------------
+
+/** @param {"loading" | "ready" | "running" | "done" | "error"} state */
+function setState(state) {
+  document.body.dataset.state = state;
+  ui.run.disabled = state === "running" || state === "loading";
+  ui.cancel.disabled = state !== "running";
+}
+
+/** @param {string} text */
+function say(text) {
+  ui.status.textContent = text;
+}
+
+/** @param {{stage: string, step: number, steps: number}} status */
+function showBootStatus({ stage, step, steps }) {
+  if (stage !== "ready") {
+    const what = BOOT_LABELS[/** @type {keyof BOOT_LABELS} */ (stage)] || stage;
+    say(`${restartNote}Loading ${what} (${step} of ${steps - 1})…`);
+    ui.progress.value = (step - 1) / (steps - 1);
+    return;
+  }
+  ui.progress.value = 0;
+  if (document.body.dataset.state !== "loading") return;
+  setState("ready");
+  say(`${restartNote}${current ? "Ready. Press Run to compress the image, or choose another." : "Ready. Choose an image."}`);
+  restartNote = "";
+  if (runWhenReady) {
+    runWhenReady = false;
+    run();
+  }
+}
+
+/** @param {Error} error */
+function showBootError(error) {
+  console.error(error);
+  setState("error");
+  say(`Python could not be loaded: ${error.message}. Check your connection and reload the page.`);
+}
+
+/**
+ * Show an error to the user; the page stays usable and keeps its previous image and result.
+ * @param {unknown} error
+ */
+function showError(error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.warn(error);
+  setState("error");
+  ui.progress.value = 0;
+  say(`Error: ${message}`);
+}
+
+// -- inputs ----------------------------------------------------------------------------------------
+
+/**
+ * Read a whole number from a number input, or throw a message naming the field and the range.
+ * @param {HTMLInputElement} input
+ * @param {string} label
+ */
+function readInt(input, label) {
+  const min = Number(input.min);
+  const max = Number(input.max);
+  const value = Number(input.value);
+  if (input.value.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    throw new Error(`${label} must be a whole number from ${min} to ${max}; got “${input.value}”.`);
+  }
+  input.removeAttribute("aria-invalid");
+  return value;
+}
+
+/**
+ * Decode a picked, dropped, pasted or sample image and show it; the previous one stays on error.
+ * @param {Blob} blob
+ * @param {string} name
+ * @param {{autoRun: boolean}} options
+ */
+async function openImage(blob, name, { autoRun }) {
+  const imageData = await decodeImage(blob, name, MAX_MEGAPIXELS);
+  current = { name, bytes: blob.size, imageData };
+  drawImageData(ui.original, imageData);
+  ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}, ${formatBytes(blob.size)}`;
+  clearResult();
+  if (!autoRun) return;
+  const state = document.body.dataset.state;
+  if (state === "loading") {
+    runWhenReady = true;
+    say(`Loaded “${name}”. It will be compressed as soon as Python is ready…`);
+  } else if (state === "running") {
+    client.cancel();
+    setState("loading");
+    runWhenReady = true;
+  } else {
+    run();
+  }
+}
+
+/** @param {Blob | null | undefined} file */
+async function openUserFile(file) {
+  if (!file) return;
+  try {
+    await openImage(file, /** @type {File} */ (file).name || "pasted image", { autoRun: true });
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function clearResult() {
+  const context = ui.result.getContext("2d");
+  context.clearRect(0, 0, ui.result.width, ui.result.height);
+  ui.result.width = 0;
+  ui.result.height = 0;
+  ui.resultCaption.textContent = "";
+  ui.palette.replaceChildren();
+  ui.stats.replaceChildren();
+  setDownload(null, "");
+}
+
+/**
+ * @param {Blob | null} blob
+ * @param {string} fileName
+ */
+function setDownload(blob, fileName) {
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = blob ? URL.createObjectURL(blob) : "";
+  if (blob) {
+    ui.download.href = downloadUrl;
+    ui.download.download = fileName;
+    ui.download.textContent = `Download ${fileName}`;
+  } else {
+    ui.download.removeAttribute("href");
+    ui.download.removeAttribute("download");
+    ui.download.textContent = "Download PNG";
+  }
+  ui.download.classList.toggle("disabled", !blob);
+  ui.download.setAttribute("aria-disabled", String(!blob));
+}
+
+// -- the run ---------------------------------------------------------------------------------------
+
+async function run() {
+  try {
+    if (!current) throw new Error("Choose an image first.");
+    const nColors = readInt(ui.k, "Colours (K)");
+    const maxIter = readInt(ui.maxIter, "Max iterations");
+    const seed = readInt(ui.seed, "Seed");
+    const { name, bytes, imageData } = current;
+    const { width, height } = imageData;
+    setState("running");
+    ui.progress.value = 0;
+    say(`Compressing “${name}” to ${nColors} colours…`);
+    const started = performance.now();
+
+    const pixels = new Uint8Array(imageData.data); // a copy: the original stays drawable
+    const quantized = await client.request(
+      REQUEST.QUANTIZE,
+      { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter },
+      {
+        transfer: [pixels.buffer],
+        onProgress: ({ n_iter }) => {
+          ui.progress.value = n_iter / maxIter;
+          say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
+        },
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    drawImageData(ui.result, paletteToImageData(quantized.indices, quantized.palette, width, height));
+    drawPalette(ui.palette, quantized.palette);
+    ui.resultCaption.textContent = `${quantized.n_colors} colours`;
+    showStats({ nColors, quantized, seconds, originalBytes: bytes });
+
+    say("Writing the PNG…");
+    const encoded = await client.request(
+      REQUEST.ENCODE_PNG,
+      { indices: quantized.indices, palette: quantized.palette, width, height },
+      { transfer: [quantized.indices.buffer, quantized.palette.buffer] },
+    );
+    const fileName = outputName(name, nColors);
+    setDownload(new Blob([encoded.png], { type: "image/png" }), fileName);
+    addStat("Compressed size", `${formatBytes(bytes)} → ${formatBytes(encoded.bytes)} (${(bytes / encoded.bytes).toFixed(1)}× smaller)`);
+    ui.progress.value = 1;
+    setState("done");
+    say(
+      `Done: ${quantized.n_colors} colours in ${seconds.toFixed(2)} s.` +
+        (quantized.warning ? ` Note: ${quantized.warning}.` : ""),
+    );
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") return;
+    showError(error);
+  }
+}
+
+/**
+ * @param {{nColors: number, quantized: any, seconds: number, originalBytes: number}} details
+ */
+function showStats({ nColors, quantized, seconds, originalBytes }) {
+  ui.stats.replaceChildren();
+  addStat("Colours", quantized.n_colors === nColors ? String(nColors) : `${quantized.n_colors} (asked for ${nColors})`);
+  addStat("Iterations", String(quantized.n_iter));
+  addStat("Time", `${seconds.toFixed(2)} s`);
+  addStat("MSE", quantized.mse.toFixed(2));
+  addStat("PSNR", quantized.psnr === undefined || quantized.psnr === null ? "∞ (exact)" : `${quantized.psnr.toFixed(2)} dB`);
+  addStat("Original size", formatBytes(originalBytes));
+}
+
+/**
+ * @param {string} term
+ * @param {string} value
+ */
+function addStat(term, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  dd.dataset.stat = term.toLowerCase().replace(/\W+/g, "-");
+  ui.stats.append(dt, dd);
+}
+
+/** @param {number} bytes */
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+}
+
+function cancel() {
+  if (document.body.dataset.state !== "running") return;
+  client.cancel();
+  runWhenReady = false;
+  setState("loading");
+  ui.progress.value = 0;
+  restartNote = "Cancelled. ";
+  say("Cancelled. Restarting Python…");
+}
+
+// -- wiring ----------------------------------------------------------------------------------------
+
+function wire() {
+  ui.form.addEventListener("submit", (/** @type {Event} */ event) => {
+    event.preventDefault();
+    if (document.body.dataset.state !== "running" && document.body.dataset.state !== "loading") run();
+  });
+  ui.cancel.addEventListener("click", cancel);
+  ui.imageInput.addEventListener("change", () => {
+    openUserFile(ui.imageInput.files?.[0]);
+    ui.imageInput.value = ""; // choosing the same file again still fires change
+  });
+  document.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    document.body.classList.add("dragging");
+  });
+  document.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
+  document.addEventListener("drop", (event) => {
+    event.preventDefault();
+    document.body.classList.remove("dragging");
+    openUserFile(event.dataTransfer?.files?.[0]);
+  });
+  document.addEventListener("paste", (event) => {
+    const file = [...(event.clipboardData?.files || [])].find((item) => item.type.startsWith("image/"));
+    if (file) openUserFile(file);
+  });
+  ui.download.addEventListener("click", (/** @type {Event} */ event) => {
+    if (!downloadUrl) event.preventDefault();
+  });
+}
+
+async function loadSample() {
+  try {
+    const response = await fetch(SAMPLE_URL);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    await openImage(await response.blob(), "flower.jpg", { autoRun: false });
+  } catch (error) {
+    console.warn("The sample photo could not be loaded", error);
+  }
+}
+
+setState("loading");
+wire();
+client.start();
+loadSample();

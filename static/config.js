@@ -1,0 +1,10 @@
+// @ts-check
+// Development defaults. build.py writes the real values into dist/static/config.js.
+/** Where pyodide.mjs and the wheels are, relative to this folder (or an absolute CDN URL). */
+export const PYODIDE_BASE = "../pyodide/";
+/** Hash of the build, used to name the offline cache. */
+export const BUILD_HASH = "dev";
+/** The Pyodide release the page runs on. */
+export const PYODIDE_VERSION = "0.27.7";
+/** Files the service worker pre-caches (filled in by build.py). */
+export const PRECACHE = [];

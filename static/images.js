@@ -1,0 +1,53 @@
+// @ts-check
+/** Decoding image files into ImageData, and bytes into a downloadable Blob. */
+
+/** Formats named in error messages: what Chromium, Firefox and Safari decode. */
+export const ACCEPTED_FORMATS = "PNG, JPEG, WebP, GIF, AVIF or BMP";
+
+/**
+ * Decode an image file (the first frame of an animation) into RGBA pixels.
+ * @param {Blob} blob
+ * @param {string} name the file name, for messages
+ * @param {number} maxMegapixels refuse larger images
+ * @returns {Promise<ImageData>}
+ */
+export async function decodeImage(blob, name, maxMegapixels) {
+  if (blob.size === 0) throw new Error(`“${name}” is empty (0 bytes). Choose an image file: ${ACCEPTED_FORMATS}.`);
+  if (blob.type && !blob.type.startsWith("image/")) {
+    throw new Error(`“${name}” is not an image (${blob.type}). Choose an image file: ${ACCEPTED_FORMATS}.`);
+  }
+  /** @type {ImageBitmap} */
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(blob);
+  } catch {
+    throw new Error(
+      `“${name}” could not be decoded: it is not an image or it is corrupt. Accepted formats: ${ACCEPTED_FORMATS}.`,
+    );
+  }
+  try {
+    const megapixels = (bitmap.width * bitmap.height) / 1e6;
+    if (megapixels > maxMegapixels) {
+      throw new Error(
+        `“${name}” is ${bitmap.width}×${bitmap.height} (${megapixels.toFixed(1)} megapixels); ` +
+          `the limit is ${maxMegapixels} megapixels. Scale it down first.`,
+      );
+    }
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
+    context.drawImage(bitmap, 0, 0);
+    return context.getImageData(0, 0, bitmap.width, bitmap.height);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/**
+ * `photo.jpg` → `photo-16colors.png`.
+ * @param {string} name
+ * @param {number} nColors
+ */
+export function outputName(name, nColors) {
+  const stem = name.replace(/\.[^./\\]*$/, "") || "image";
+  return `${stem}-${nColors}colors.png`;
+}

@@ -1,0 +1,73 @@
+// @ts-check
+/**
+ * The one message protocol between the page (worker-client.js) and the worker (worker.js).
+ *
+ * Request, page → worker: {id, type, payload}. Every request gets exactly one reply with the same id:
+ * {id, type: "result", payload} or {id, type: "error", error: {name, message}}. While a request runs
+ * the worker may send {id, type: "progress", payload}. Boot steps go out unsolicited as
+ * {id: null, type: "status", payload: {stage, step, steps}}.
+ *
+ * Payload keys are the Python keyword names of kmeans/web.py (snake_case), so the worker passes a
+ * payload straight to callKwargs.
+ */
+
+/** Request types, each a function of kmeans.web (or handled by the worker itself). */
+export const REQUEST = Object.freeze({
+  INIT: "init",
+  QUANTIZE: "quantize",
+  ENCODE_PNG: "encode_png",
+});
+
+/** Reply and push message types. */
+export const REPLY = Object.freeze({
+  RESULT: "result",
+  ERROR: "error",
+  PROGRESS: "progress",
+  STATUS: "status",
+});
+
+/** Boot stages in order, reported as status messages. */
+export const BOOT_STAGES = Object.freeze(["runtime", "numpy", "kmeans", "ready"]);
+
+/**
+ * @typedef {object} QuantizeRequest
+ * @property {Uint8Array} pixels RGBA bytes, width * height * 4
+ * @property {number} width
+ * @property {number} height
+ * @property {number} n_colors 2-256
+ * @property {number} seed
+ * @property {number} max_iter
+ */
+
+/**
+ * @typedef {object} QuantizeResult
+ * @property {Uint8Array} indices one palette index per pixel
+ * @property {Uint8Array} palette RGBA, 4 bytes per colour
+ * @property {number} n_colors
+ * @property {number} n_iter
+ * @property {number} mse
+ * @property {number | undefined} psnr undefined when the copy is exact
+ * @property {number} seconds time spent in Python
+ * @property {string | undefined} warning
+ */
+
+/**
+ * @typedef {object} EncodePngRequest
+ * @property {Uint8Array} indices
+ * @property {Uint8Array} palette
+ * @property {number} width
+ * @property {number} height
+ */
+
+/**
+ * @typedef {object} EncodePngResult
+ * @property {Uint8Array} png the indexed PNG file
+ * @property {number} bytes
+ * @property {number} seconds
+ */
+
+/**
+ * @typedef {object} ProgressPayload
+ * @property {number} n_iter iterations done
+ * @property {number} max_iter
+ */

@@ -1,0 +1,99 @@
+// @ts-check
+/**
+ * The page's half of the worker protocol (see protocol.js). The only file that creates the worker or
+ * posts to it. Requests run one at a time; cancel() terminates the worker (Python cannot be
+ * interrupted without cross-origin isolation, which a static host cannot give) and boots a new one.
+ */
+import { REPLY } from "./protocol.js";
+
+export class WorkerClient {
+  /**
+   * @param {object} handlers
+   * @param {(payload: {stage: string, step: number, steps: number}) => void} handlers.onStatus boot steps
+   * @param {(error: Error) => void} handlers.onBootError the runtime failed to load
+   */
+  constructor({ onStatus, onBootError }) {
+    /** Called with each boot status message. */
+    this.onStatus = onStatus;
+    /** Called when Pyodide fails to boot. */
+    this.onBootError = onBootError;
+    /** @type {Worker | null} */
+    this.worker = null;
+    /** Pending requests by id. @type {Map<number, {resolve: Function, reject: Function, onProgress?: Function}>} */
+    this.pending = new Map();
+    this.nextId = 1;
+    /** Tail of the queue: each request starts after the previous one settled. */
+    this.queue = Promise.resolve();
+  }
+
+  /** Create the worker if there is none (boots Pyodide in it). */
+  start() {
+    if (this.worker) return;
+    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    worker.onmessage = (event) => this.receive(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.failAll(new Error(`the worker failed: ${event.message || "could not start"}`));
+    };
+    this.worker = worker;
+  }
+
+  /** @param {any} message */
+  receive(message) {
+    if (message.id === null) {
+      if (message.type === REPLY.STATUS) this.onStatus(message.payload);
+      if (message.type === REPLY.ERROR) this.onBootError(toError(message.error));
+      return;
+    }
+    const entry = this.pending.get(message.id);
+    if (!entry) return;
+    if (message.type === REPLY.PROGRESS) {
+      entry.onProgress?.(message.payload);
+      return;
+    }
+    this.pending.delete(message.id);
+    if (message.type === REPLY.RESULT) entry.resolve(message.payload);
+    else entry.reject(toError(message.error));
+  }
+
+  /**
+   * Send one request; resolves with the result payload, rejects with the Python error.
+   * @param {string} type
+   * @param {object} payload
+   * @param {{transfer?: Transferable[], onProgress?: (payload: any) => void}} [options]
+   * @returns {Promise<any>}
+   */
+  request(type, payload, { transfer = [], onProgress } = {}) {
+    const run = () =>
+      new Promise((resolve, reject) => {
+        this.start();
+        const id = this.nextId++;
+        this.pending.set(id, { resolve, reject, onProgress });
+        /** @type {Worker} */ (this.worker).postMessage({ id, type, payload }, transfer);
+      });
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  /** Stop whatever runs now: reject pending requests with AbortError, then boot a fresh worker. */
+  cancel() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.failAll(new DOMException("Cancelled", "AbortError"));
+    this.start();
+  }
+
+  /** @param {Error} error */
+  failAll(error) {
+    for (const entry of this.pending.values()) entry.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** @param {{name: string, message: string}} error */
+function toError({ name, message }) {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}

@@ -1,0 +1,178 @@
+"""The compression page in headless Chromium, against dist/ served on localhost."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmeans import web
+
+from .conftest import RUN_TIMEOUT_MS
+
+DONE_OR_ERROR = "['done', 'error'].includes(document.body.dataset.state)"
+
+
+def make_png(width=96, height=64, seed=3) -> bytes:
+    """A seeded test image: smooth gradients plus noise, so K-means has work to do."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([x * 255 / width, y * 255 / height, (x + y) * 127 / (width + height)], axis=-1)
+    image = np.clip(image + rng.normal(0, 18, image.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def canvas_pixels(page, canvas_id) -> np.ndarray:
+    """RGBA pixels of a canvas, shape (height, width, 4)."""
+    width, height, data = page.evaluate(
+        """(id) => {
+            const canvas = document.getElementById(id);
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            return [canvas.width, canvas.height, Array.from(pixels)];
+        }""",
+        canvas_id,
+    )
+    return np.array(data, dtype=np.uint8).reshape(height, width, 4)
+
+
+def choose_file(page, name, data, mime="image/png"):
+    page.set_input_files("#image-input", files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def compress(page, name, data, *, k=8, seed=0, max_iter=300):
+    page.fill("#k", str(k))
+    page.fill("#seed", str(seed))
+    page.fill("#max-iter", str(max_iter))
+    choose_file(page, name, data)  # choosing an image starts a run
+    page.wait_for_function(DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-state") == "done", page.text_content("#status")
+
+
+def test_first_visit_shows_the_sample_and_is_ready(app):
+    assert "Ready" in app.text_content("#status")
+    size = app.evaluate("[document.getElementById('original').width, document.getElementById('original').height]")
+    assert size == [640, 427]  # the bundled sample photo
+    assert app.is_disabled("#cancel") and app.is_enabled("#run")
+
+
+def test_result_matches_cpython_pixel_for_pixel(app):
+    png = make_png()
+    compress(app, "test.png", png, k=8, seed=5)
+
+    original = canvas_pixels(app, "original")
+    assert np.array_equal(original, png_pixels(png)), "the page decoded the PNG differently"
+
+    expected = web.quantize(original.tobytes(), original.shape[1], original.shape[0], n_colors=8, seed=5)
+    palette = expected["palette"].reshape(-1, 4)
+    expected_image = palette[expected["indices"]].reshape(original.shape)
+    result = canvas_pixels(app, "result")
+    assert result.shape == original.shape
+    assert len(np.unique(result.reshape(-1, 4), axis=0)) <= 8
+    assert np.array_equal(result, expected_image), "Pyodide and CPython disagree on some pixel"
+
+    swatches = app.eval_on_selector_all("#palette .swatch", "nodes => nodes.map(n => n.dataset.colour)")
+    assert swatches == ["#%02x%02x%02x" % tuple(colour[:3]) for colour in palette]
+    assert app.text_content("#stats [data-stat=iterations]") == str(expected["n_iter"])
+    assert app.text_content("#stats [data-stat=psnr]") == f"{expected['psnr']:.2f} dB"
+
+
+def test_download_is_a_small_palette_png(app, tmp_path):
+    compress(app, "holiday photo.png", make_png(120, 80, seed=9), k=8)
+    with app.expect_download() as download_info:
+        app.click("#download")
+    download = download_info.value
+    assert download.suggested_filename == "holiday photo-8colors.png"
+    path = tmp_path / "out.png"
+    download.save_as(path)
+    with Image.open(path) as saved:
+        assert saved.format == "PNG" and saved.mode == "P"
+        assert saved.size == (120, 80)
+        assert len(saved.getcolors()) <= 8
+        assert len(saved.getpalette()) // 3 <= 8
+        # 8 colours fit in 4 bits per pixel: the IHDR bit depth byte says so.
+    assert path.read_bytes()[24] == 4
+    rgba = np.asarray(Image.open(path).convert("RGBA"))
+    assert np.array_equal(rgba, canvas_pixels(app, "result"))
+    size_text = app.text_content("#stats [data-stat=compressed-size]")
+    assert f"{path.stat().st_size / 1024:.1f} KB" in size_text
+
+
+def test_progress_is_reported_during_a_run(app):
+    app.evaluate(
+        """() => {
+            window.progressSeen = [];
+            const bar = document.getElementById('progress');
+            new MutationObserver(() => window.progressSeen.push(bar.value))
+                .observe(bar, {attributes: true});
+        }"""
+    )
+    compress(app, "big.png", make_png(600, 400, seed=1), k=32, max_iter=1000)
+    seen = app.evaluate("window.progressSeen")
+    during = [value for value in seen if 0 < value < 1]
+    assert len(during) >= 3, seen
+    assert during == sorted(during)
+
+
+def test_cancel_returns_to_ready_and_the_next_run_completes(app):
+    app.fill("#k", "128")
+    app.fill("#max-iter", "1000")
+    choose_file(app, "large.png", make_png(800, 600, seed=2))
+    app.wait_for_function("document.body.dataset.state === 'running'", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("/iteration/.test(document.getElementById('status').textContent)", timeout=RUN_TIMEOUT_MS)
+    app.click("#cancel")
+    assert app.get_attribute("body", "data-state") == "loading"
+    assert "Cancelled" in app.text_content("#status")
+    app.wait_for_function("document.body.dataset.state === 'ready'", timeout=RUN_TIMEOUT_MS)
+    compress(app, "small.png", make_png(), k=4)
+    assert len(np.unique(canvas_pixels(app, "result").reshape(-1, 4), axis=0)) <= 4
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("corrupt.png", b"\x89PNG\r\n\x1a\nthis is not really a png", "could not be decoded"),
+        ("notes.txt", b"hello", "not an image"),
+        ("empty.png", b"", "empty"),
+    ],
+    ids=["corrupt", "not-an-image", "empty"],
+)
+def test_bad_file_shows_an_error_and_a_good_file_works_after(app, name, data, message):
+    compress(app, "first.png", make_png(), k=6)
+    before = canvas_pixels(app, "result")
+    mime = "text/plain" if name.endswith(".txt") else "image/png"
+    choose_file(app, name, data, mime)
+    app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
+    status = app.text_content("#status")
+    assert message in status and name in status
+    # Nothing the user had is lost: the previous result is still drawn.
+    assert np.array_equal(canvas_pixels(app, "result"), before)
+    compress(app, "second.png", make_png(seed=11), k=6)
+
+
+def test_k_out_of_range_is_refused_with_a_message(app):
+    app.fill("#k", "300")
+    app.click("#run")
+    app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
+    assert "Colours (K) must be a whole number from 2 to 256" in app.text_content("#status")
+    app.fill("#k", "4")
+    app.click("#run")
+    app.wait_for_function(DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    assert app.get_attribute("body", "data-state") == "done"
+
+
+def test_an_image_over_the_size_limit_is_refused(app):
+    # A PNG of a uniform colour compresses to a few KB whatever its size.
+    buffer = io.BytesIO()
+    Image.new("RGB", (6000, 5000), (10, 20, 30)).save(buffer, format="PNG")
+    choose_file(app, "huge.png", buffer.getvalue())
+    app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
+    status = app.text_content("#status")
+    assert "30.0 megapixels" in status and f"limit is {web.MAX_MEGAPIXELS} megapixels" in status
