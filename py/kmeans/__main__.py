@@ -165,6 +165,8 @@ def run_cluster(args) -> int:
     X = load_points(args.points)
     if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
         raise UserError(f"--plot {args.plot}: use a .png, .svg or .pdf file name")
+    if args.plot and X.shape[1] < 2:
+        raise UserError(f"--plot draws the first 2 columns, but {args.points} has only 1")
     model, history = _fit_with_history(X, args)
     counts = np.bincount(model.labels_, minlength=args.clusters)
     print(f"{X.shape[0]} points, {X.shape[1]} features, k={args.clusters}")

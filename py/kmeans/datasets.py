@@ -129,6 +129,10 @@ def load_points(source, *, name: str | None = None, min_features: int = 1) -> np
 
 
 def _load_npy(data: bytes) -> np.ndarray:
+    # Without the .npy signature np.load would try other formats: an .npz
+    # archive (returned as an NpzFile, not an array) or a pickle.
+    if not data.startswith(b"\x93NUMPY"):
+        raise ValueError("not a valid .npy file (it does not start with the .npy signature)")
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as error:

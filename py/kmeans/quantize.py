@@ -32,12 +32,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._lloyd import assign_labels
-from ._validation import check_positive_int
+from ._lloyd import assign_labels, lloyd_single
+from ._validation import as_rng, check_positive_int
 from .cluster import KMeans
 
 #: A palette image holds at most this many colours.
 MAX_PALETTE_SIZE = 256
+
+#: Above this many distinct colours the palette is fitted coarse-to-fine
+#: (see :func:`_fit_colours`); below it, directly on the distinct colours.
+_COARSE_MIN_COLOURS = 1 << 15
+
+#: Bits kept per channel by the coarse colour histogram: 5 gives at most
+#: 32768 bins, each at the exact weighted mean of the colours in it.
+_COARSE_BITS = 5
 
 #: Images with fewer pixels than this use np.unique to find distinct
 #: colours; larger ones use a counting pass over all 2**24 RGB values, which
@@ -118,8 +126,12 @@ def check_n_colors(n_colors) -> int:
 
 
 def _pack(channels) -> np.ndarray:
-    """Pack 3 or 4 uint8 channel planes (each shape (n,)) into one uint32 key per pixel."""
-    key = channels[0].astype(np.uint32)
+    """Pack 3 or 4 uint8 channel planes (each shape (n,)) into one integer key per pixel.
+
+    Three channels give intp keys (24 bits fit even in WebAssembly's 32-bit
+    intp), which np.bincount and indexing take without a cast; four give uint32.
+    """
+    key = channels[0].astype(np.intp if len(channels) <= 3 else np.uint32)
     for plane in channels[1:]:
         key <<= 8
         key |= plane
@@ -154,6 +166,72 @@ def _distinct(keys, n_bits):
         return distinct, counts, lookup
     distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     return distinct, counts, lambda table_values: table_values[inverse.reshape(-1)]
+
+
+def _weighted_tolerance(colours, weights, tol):
+    """`tol` times the mean per-channel variance of the pixels (not of the distinct colours)."""
+    total = weights.sum()
+    mean = (colours * weights[:, None]).sum(axis=0) / total
+    variance = (((colours - mean) ** 2) * weights[:, None]).sum(axis=0) / total
+    return float(variance.mean() * tol)
+
+
+def _coarse_histogram(colours, weights):
+    """Bin colours by their top `_COARSE_BITS` bits per channel.
+
+    Returns the weighted mean colour and the total weight of every non-empty
+    bin: a small weighted set whose K-means solution is close to that of
+    the full colour set.
+    """
+    shift = 8 - _COARSE_BITS
+    bins = np.zeros(colours.shape[0], dtype=np.intp)
+    for c in range(colours.shape[1]):
+        bins <<= _COARSE_BITS
+        bins |= colours[:, c].astype(np.intp) >> shift
+    bin_weights = np.bincount(bins, weights=weights)
+    used = np.flatnonzero(bin_weights)
+    means = np.empty((used.size, colours.shape[1]), dtype=np.float64, order="F")
+    for c in range(colours.shape[1]):
+        means[:, c] = np.bincount(bins, weights=colours[:, c] * weights)[used] / bin_weights[used]
+    return means, bin_weights[used]
+
+
+def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, callback):
+    """K-means on weighted distinct colours; returns (centers, n_iter).
+
+    With many distinct colours the fit runs in two phases. First, K-means
+    (with `n_init` k-means++ restarts) on a coarse histogram of at most
+    32768 bins finds good centers cheaply. Then Lloyd's algorithm on the
+    exact distinct colours, started from those centers, converges to a
+    K-means solution of the image's pixels, usually in a few iterations.
+    The result is exact K-means (a fixed point of Lloyd's algorithm on the
+    pixels); the coarse phase only chooses where it starts.
+    """
+    if colours.shape[0] <= _COARSE_MIN_COLOURS:
+        model = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol, random_state=seed)
+        model.fit(colours, sample_weight=weights, callback=callback)
+        return model.cluster_centers_, model.n_iter_
+    means, bin_weights = _coarse_histogram(colours, weights)
+    n_coarse = min(n_clusters, means.shape[0])
+    coarse = KMeans(n_coarse, n_init=n_init, max_iter=max_iter, tol=tol, random_state=as_rng(seed))
+    coarse.fit(means, sample_weight=bin_weights, callback=callback)
+    centers_init = coarse.cluster_centers_
+    if n_coarse < n_clusters:  # fewer bins than clusters: add the heaviest other colours
+        extra = np.argsort(-weights, kind="stable")[: n_clusters + n_coarse]
+        extra = [i for i in extra if not (colours[i] == centers_init).all(axis=1).any()]
+        centers_init = np.vstack([centers_init, colours[extra[: n_clusters - n_coarse]]])
+
+    offset = coarse.n_iter_
+    refine_callback = None
+    if callback is not None:
+        def refine_callback(n_iter, centers, inertia):
+            return callback(offset + n_iter, centers, inertia) if n_iter > 0 else None
+
+    _labels, _inertia, centers, n_iter = lloyd_single(
+        colours, weights, centers_init, max_iter=max_iter,
+        tol=_weighted_tolerance(colours, weights, tol), callback=refine_callback,
+    )
+    return centers, offset + n_iter
 
 
 def quantize_image(
@@ -258,9 +336,10 @@ def quantize_image(
             )
         centers, n_iter = colours, 0
     else:
-        model = KMeans(n_fit, n_init=n_init, max_iter=max_iter, tol=tol, random_state=seed)
-        model.fit(colours, sample_weight=weights, callback=callback)
-        centers, n_iter = model.cluster_centers_, model.n_iter_
+        centers, n_iter = _fit_colours(
+            colours, weights, n_fit, seed=seed, max_iter=max_iter, tol=tol, n_init=n_init,
+            callback=callback,
+        )
 
     palette = np.unique(np.clip(np.rint(centers), 0, 255), axis=0)
     # Every distinct colour takes its nearest palette colour (exact integers

@@ -176,3 +176,26 @@ def test_an_image_over_the_size_limit_is_refused(app):
     app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     status = app.text_content("#status")
     assert "30.0 megapixels" in status and f"limit is {web.MAX_MEGAPIXELS} megapixels" in status
+
+
+def test_a_large_image_matches_cpython(app):
+    """Over 2**21 pixels the quantizer counts colours with np.bincount (gh: uint32 keys failed in wasm32)."""
+    import hashlib
+
+    from kmeans import quantize as quantize_module
+
+    width, height = 1800, 1200
+    assert width * height >= quantize_module._COUNTING_MIN_PIXELS
+    png = make_png(width, height, seed=4)
+    compress(app, "large.png", png, k=16, seed=2)
+    expected = web.quantize(png_pixels(png).tobytes(), width, height, n_colors=16, seed=2)
+    expected_rgba = expected["palette"].reshape(-1, 4)[expected["indices"]].tobytes()
+    digest = app.evaluate(
+        """async () => {
+            const canvas = document.getElementById('result');
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            const hash = await crypto.subtle.digest('SHA-256', data);
+            return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, '0')).join('');
+        }"""
+    )
+    assert digest == hashlib.sha256(expected_rgba).hexdigest()
