@@ -1,0 +1,308 @@
+"""The command line, through ``kmeans.__main__.main(argv)`` (and once as a real process)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from kmeans import __version__
+from kmeans.__main__ import main, output_name
+from PIL import Image
+
+
+def _palette_png(path):
+    """(mode, size, number of distinct colours used) of a written PNG."""
+    with Image.open(path) as picture:
+        mode, size = picture.mode, picture.size
+        colours = np.unique(np.asarray(picture.convert("RGBA")).reshape(-1, 4), axis=0).shape[0]
+    return mode, size, colours
+
+
+def _one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# -- compress -------------------------------------------------------------------------------
+
+def test_compress_one_image_beside_it(photo_files, capsys):
+    png, _ = photo_files
+    assert main(["compress", str(png)]) == 0
+    out, err = capsys.readouterr()
+    target = png.parent / "a-16colors.png"
+    assert target.exists()
+    mode, size, colours = _palette_png(target)
+    assert mode == "P"
+    assert size == (80, 54)
+    assert colours <= 16
+    assert err == ""
+    assert re.search(rf"^{re.escape(str(png))} -> {re.escape(str(target))}: [\d,]+ -> "
+                     rf"{target.stat().st_size:,} bytes \([\d.]+x smaller\), 16 colours, "
+                     rf"PSNR [\d.]+ dB, \d+ iterations", out)
+
+
+def test_compress_to_output_file(photo_files, tmp_path, capsys):
+    _, jpeg = photo_files
+    target = tmp_path / "small.png"
+    assert main(["compress", str(jpeg), "-k", "4", "-o", str(target), "--seed", "1"]) == 0
+    assert "4 colours" in capsys.readouterr().out
+    mode, _, colours = _palette_png(target)
+    assert (mode, colours) == ("P", 4)
+    assert not (jpeg.parent / "b-4colors.png").exists()
+
+
+def test_compress_folder_shows_progress(photo_files, capsys):
+    folder = photo_files[0].parent
+    (folder / "notes.txt").write_text("not an image, and not picked up")
+    assert main(["compress", str(folder), "-k", "8"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("[1/2] ") and "a.png" in lines[0]
+    assert lines[1].startswith("[2/2] ") and "b.jpg" in lines[1]
+    for name in ("a-8colors.png", "b-8colors.png"):
+        assert _palette_png(folder / name)[2] <= 8
+
+
+def test_compress_several_images_into_an_output_folder(photo_files, tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    assert main(["compress", *map(str, photo_files), "-o", str(out_dir), "-q"]) == 0
+    assert capsys.readouterr().out == ""  # --quiet
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a-16colors.png", "b-16colors.png"]
+
+
+def test_compress_several_images_to_one_file_is_refused(photo_files, tmp_path, capsys):
+    existing = tmp_path / "x.png"
+    existing.write_bytes(b"")
+    assert main(["compress", *map(str, photo_files), "-o", str(existing)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "is a file, but several images need an output folder" in line
+
+
+def test_compress_few_colours_note(tmp_path, capsys):
+    image = np.zeros((4, 4, 3), np.uint8)
+    image[:2] = [200, 100, 0]
+    path = tmp_path / "flat.png"
+    Image.fromarray(image).save(path)
+    assert main(["compress", str(path), "-k", "16"]) == 0
+    out, err = capsys.readouterr()
+    assert "2 colours" in out
+    assert "(the image has only 2 distinct colours, fewer than n_colors=16" in out
+    assert err == ""
+    assert _palette_png(tmp_path / "flat-16colors.png")[2] == 2
+
+
+def test_compress_keeps_transparency(tmp_path, capsys):
+    image = np.zeros((6, 6, 4), np.uint8)
+    image[:3] = [0, 0, 255, 255]
+    image[3:, :, 0] = 255  # hidden red behind full transparency
+    path = tmp_path / "alpha.png"
+    Image.fromarray(image).save(path)
+    assert main(["compress", str(path), "-k", "2"]) == 0
+    capsys.readouterr()
+    with Image.open(tmp_path / "alpha-2colors.png") as picture:
+        assert picture.mode == "P"
+        assert "transparency" in picture.info
+        decoded = np.asarray(picture.convert("RGBA"))
+    np.testing.assert_array_equal(decoded[:3], image[:3])
+    assert (decoded[3:, :, 3] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [(b"", r"is empty \(0 bytes\)"), (b"GIF89a broken", r"(corrupt or truncated|not an image)"),
+     (b"plain text, not a picture", r"is not an image this tool can read")],
+    ids=["empty", "truncated-gif", "text"],
+)
+def test_compress_corrupt_file(tmp_path, capsys, content, match):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    assert main(["compress", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    line = _one_error_line(err)
+    assert line.startswith(f"kmeans: {path}")
+    assert re.search(match, line)
+    assert not (tmp_path / "bad-16colors.png").exists()
+
+
+def test_compress_truncated_jpeg(photo_files, tmp_path, capsys):
+    data = photo_files[1].read_bytes()
+    path = tmp_path / "half.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    assert main(["compress", str(path)]) == 2
+    assert "corrupt or truncated" in _one_error_line(capsys.readouterr().err)
+
+
+def test_batch_with_one_bad_file(photo_files, capsys):
+    png, jpeg = photo_files
+    bad = png.parent / "c.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    assert main(["compress", str(png), str(bad), str(jpeg), "-k", "8"]) == 1
+    out, err = capsys.readouterr()
+    assert [line[:5] for line in out.splitlines()] == ["[1/3]", "[3/3]"]
+    err_lines = err.strip().splitlines()
+    assert err_lines[0].startswith(f"kmeans: [2/3] {bad}")
+    assert err_lines[1] == "kmeans: 1 of 3 images failed"
+    assert "Traceback" not in err
+    assert (png.parent / "a-8colors.png").exists()
+    assert (png.parent / "b-8colors.png").exists()
+    assert not (png.parent / "c-8colors.png").exists()
+
+
+def test_batch_where_every_file_fails(tmp_path, capsys):
+    for name in ("x.png", "y.jpg"):
+        (tmp_path / name).write_bytes(b"nope")
+    assert main(["compress", str(tmp_path)]) == 2
+    assert "kmeans: 2 of 2 images failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("k", ["0", "300", "-3"], ids=["k0", "k300", "k-negative"])
+def test_compress_k_out_of_range(photo_files, capsys, k):
+    assert main(["compress", str(photo_files[0]), "-k", k]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line == f"kmeans: error: -k {k} is out of range: a palette image holds 1 to 256 colours"
+
+
+def test_compress_k_not_a_number(photo_files, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compress", str(photo_files[0]), "-k", "many"])
+    assert exit_info.value.code == 2
+    assert "K must be a whole number, got 'many'" in capsys.readouterr().err
+
+
+def test_compress_missing_file(tmp_path, capsys):
+    missing = tmp_path / "nope.png"
+    assert main(["compress", str(missing)]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"kmeans: error: {missing}: no such file or folder")
+
+
+def test_compress_empty_folder(tmp_path, capsys):
+    assert main(["compress", str(tmp_path)]) == 2
+    assert "holds no image files" in _one_error_line(capsys.readouterr().err)
+
+
+def test_output_name():
+    assert output_name("/some/where/photo.jpg", 16) == "photo-16colors.png"
+    assert output_name("archive.tar.png", 2) == "archive.tar-2colors.png"
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kmeans {__version__}"
+
+
+def test_compress_as_a_process_prints_no_traceback(tmp_path):
+    bad = tmp_path / "corrupt.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this JPEG stops here")
+    result = subprocess.run([sys.executable, "-m", "kmeans", "compress", str(bad)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    line = _one_error_line(result.stderr)
+    assert line.startswith(f"kmeans: {bad}")
+
+
+# -- cluster --------------------------------------------------------------------------------
+
+@pytest.fixture
+def points_csv(tmp_path, six_points):
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n" + "\n".join(f"{x:g},{y:g}" for x, y in six_points) + "\n")
+    return path
+
+
+def test_cluster_prints_centers_and_inertia(points_csv, capsys):
+    assert main(["cluster", str(points_csv), "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "6 points, 2 features, k=2"
+    assert re.search(r"^inertia 16, \d+ iterations$", out, re.MULTILINE)
+    centers = sorted(re.findall(r"^  \d: \[(.*)\]  \((\d) points\)$", out, re.MULTILINE))
+    assert centers == [("1, 2", "3"), ("10, 2", "3")]
+
+
+def test_cluster_writes_labels_csv(points_csv, tmp_path, capsys):
+    labels_path = tmp_path / "labels.csv"
+    assert main(["cluster", str(points_csv), "-k", "2", "--labels", str(labels_path)]) == 0
+    assert f"labels written to {labels_path}" in capsys.readouterr().out
+    lines = labels_path.read_text().splitlines()
+    assert lines[0] == "label"
+    labels = [int(v) for v in lines[1:]]
+    assert len(labels) == 6
+    assert labels[:3] == [labels[0]] * 3 and labels[3:] == [1 - labels[0]] * 3
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"], ids=["kmeans++", "random"])
+def test_cluster_writes_plot(tmp_path, capsys, init):
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    data = tmp_path / "points.npy"
+    np.save(data, X)
+    plot = tmp_path / "fig.png"
+    assert main(["cluster", str(data), "-k", "3", "--init", init, "--plot", str(plot)]) == 0
+    assert f"figure written to {plot}" in capsys.readouterr().out
+    data_bytes = plot.read_bytes()
+    assert data_bytes.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data_bytes) > 1000
+
+
+def test_cluster_plot_with_a_bad_extension(points_csv, tmp_path, capsys):
+    assert main(["cluster", str(points_csv), "-k", "2", "--plot", str(tmp_path / "f.txt")]) == 2
+    assert "use a .png, .svg or .pdf file name" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "f.txt").exists()
+
+
+def test_cluster_plot_needs_two_columns(tmp_path, capsys):
+    # Before the fix this ended in an IndexError traceback inside plot_clusters.
+    path = tmp_path / "one.csv"
+    path.write_text("1\n2\n3\n10\n11\n")
+    plot = tmp_path / "f.png"
+    assert main(["cluster", str(path), "-k", "2", "--plot", str(plot)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert _one_error_line(err) == (
+        f"kmeans: error: --plot draws the first 2 columns, but {path} has only 1")
+    assert not plot.exists()
+    assert main(["cluster", str(path), "-k", "2"]) == 0  # without --plot one column is fine
+
+
+def test_cluster_ragged_csv(tmp_path, capsys):
+    path = tmp_path / "ragged.csv"
+    path.write_text("1,2\n3,4\n5\n")
+    assert main(["cluster", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert _one_error_line(err) == (
+        "kmeans: error: ragged.csv: line 3 has 1 values but line 1 has 2; every row must have "
+        "the same number of columns")
+
+
+@pytest.mark.parametrize(
+    "content, args, match",
+    [("1,2\n3,4\n", ["-k", "0"], r"n_clusters=0 should be >= 1"),
+     ("1,2\n3,4\n", ["-k", "5"], r"n_samples=2 should be >= n_clusters=5"),
+     ("1,2\n1,2\n1,2\n", ["-k", "2"], r"only 1 distinct points"),
+     ("1,2\n3,x\n", [], r"line 2, column 2: 'x' is not a number"),
+     ("", [], r"the file is empty")],
+    ids=["k0", "k-too-big", "few-distinct", "non-numeric", "empty"],
+)
+def test_cluster_user_errors(tmp_path, capsys, content, args, match):
+    path = tmp_path / "p.csv"
+    path.write_text(content)
+    assert main(["cluster", str(path), *args]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert line.startswith("kmeans: error: ")
+    assert re.search(match, line)
+
+
+def test_cluster_missing_file(tmp_path, capsys):
+    missing = tmp_path / "missing.csv"
+    assert main(["cluster", str(missing)]) == 2
+    assert _one_error_line(capsys.readouterr().err) == f"kmeans: error: {missing}: no such file"

@@ -1,0 +1,316 @@
+"""quantize_image: palette, indices, alpha, warnings, validation and error statistics."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import kmeans.quantize
+import numpy as np
+import pytest
+from kmeans import KMeans, QuantizedImage, quantize_image
+
+
+def _n_unique_colours(image):
+    return np.unique(image.reshape(-1, image.shape[-1]), axis=0).shape[0]
+
+
+def _assert_nearest_palette_colour(image, result):
+    """Every visible pixel got a palette colour at the smallest possible distance."""
+    channels = min(image.shape[2], result.palette.shape[1])  # RGBA only when both have alpha
+    flat = image.reshape(-1, image.shape[2])[:, :channels].astype(np.float64)
+    palette = result.palette[:, :channels].astype(np.float64)
+    indices = result.indices.reshape(-1)
+    visible = np.ones(flat.shape[0], bool) if image.shape[2] == 3 else image[..., 3].reshape(-1) > 0
+    candidates = np.arange(palette.shape[0])
+    if image.shape[2] == 4 and not visible.all():
+        candidates = candidates[:-1]  # the last entry is kept for fully transparent pixels
+    distances = ((flat[visible, None, :] - palette[None, candidates, :]) ** 2).sum(axis=2)
+    chosen = distances[np.arange(distances.shape[0]), indices[visible]]
+    np.testing.assert_array_equal(chosen, distances.min(axis=1))
+
+
+# -- the basic contract on a real photo -----------------------------------------------------
+
+@pytest.mark.parametrize("n_colors", [1, 2, 16, 64, 256], ids=lambda k: f"k={k}")
+def test_photo_palette_shape_dtype_and_indices(small_photo, n_colors):
+    result = quantize_image(small_photo, n_colors, seed=0)
+    assert isinstance(result, QuantizedImage)
+    assert result.palette.dtype == np.uint8
+    assert result.palette.shape[1] == 3
+    assert 1 <= result.n_colors <= n_colors
+    assert result.indices.shape == small_photo.shape[:2]
+    assert result.indices.dtype == np.uint8
+    assert result.indices.max() < result.n_colors
+    # Every palette entry is used (unused ones are dropped).
+    assert np.unique(result.indices).size == result.n_colors
+    out = result.to_array()
+    assert out.shape == small_photo.shape
+    assert out.dtype == np.uint8
+    assert _n_unique_colours(out) <= n_colors
+
+
+def test_photo_sixteen_colours_quality(small_photo):
+    result = quantize_image(small_photo, 16, seed=0)
+    assert result.n_colors == 16
+    assert result.n_iter >= 1
+    assert 20 < result.psnr < 50
+
+
+def test_full_photo(china):
+    # 273,280 pixels and about 97,000 distinct colours: the large-image code paths.
+    result = quantize_image(china, 16, seed=0)
+    assert result.n_colors == 16
+    assert result.indices.shape == china.shape[:2]
+    out = result.to_array()
+    assert _n_unique_colours(out) == 16
+    assert result.sse == pytest.approx(float(((china.astype(np.float64) - out) ** 2).sum()),
+                                       rel=1e-12)
+    assert 25 < result.psnr < 40
+    _assert_nearest_palette_colour(china[::4, ::4], QuantizedImage(
+        result.palette, result.indices[::4, ::4], result.n_iter, 0.0))
+
+
+def test_palette_sorted_by_use(small_photo):
+    result = quantize_image(small_photo, 16, seed=0)
+    usage = np.bincount(result.indices.reshape(-1), minlength=result.n_colors)
+    assert (np.diff(usage) <= 0).all()
+
+
+def test_every_pixel_gets_its_nearest_palette_colour(small_photo):
+    result = quantize_image(small_photo, 16, seed=0)
+    _assert_nearest_palette_colour(small_photo, result)
+
+
+def test_same_seed_gives_identical_output(small_photo):
+    first = quantize_image(small_photo, 16, seed=3)
+    second = quantize_image(small_photo, 16, seed=3)
+    np.testing.assert_array_equal(first.palette, second.palette)
+    np.testing.assert_array_equal(first.indices, second.indices)
+    assert (first.n_iter, first.sse) == (second.n_iter, second.sse)
+    other = quantize_image(small_photo, 16, seed=4)
+    assert not np.array_equal(first.palette, other.palette)
+
+
+def test_fit_on_distinct_colours_equals_fit_on_all_pixels(small_photo):
+    # K-means on the distinct colours weighted by count is K-means on the pixels:
+    # from the same initial centers (and tol=0, so stopping does not depend on
+    # the variance of either form) the centers agree.
+    seen = []
+    quantize_image(small_photo, 8, seed=0, tol=0,
+                   callback=lambda n_iter, centers, inertia: seen.append((n_iter, centers.copy())))
+    init, final = seen[0][1], seen[-1][1]
+    assert seen[0][0] == 0
+    pixels = small_photo.reshape(-1, 3).astype(np.float64)
+    on_pixels = KMeans(8, init=init, tol=0).fit(pixels)
+    np.testing.assert_allclose(on_pixels.cluster_centers_, final, rtol=0, atol=1e-9)
+    assert on_pixels.n_iter_ == seen[-1][0]
+
+
+def test_palette_is_the_rounded_centers(small_photo):
+    seen = []
+    result = quantize_image(small_photo, 8, seed=0,
+                            callback=lambda n_iter, centers, inertia: seen.append(centers.copy()))
+    expected = np.unique(np.clip(np.rint(seen[-1]), 0, 255).astype(np.uint8), axis=0)
+    np.testing.assert_array_equal(np.unique(result.palette, axis=0), expected)
+
+
+def test_callback_true_stops_early(small_photo):
+    result = quantize_image(small_photo, 16, seed=0, callback=lambda n_iter, c, i: n_iter >= 2)
+    assert result.n_iter == 2
+
+
+def test_n_init_keeps_the_best(small_photo):
+    one = quantize_image(small_photo, 8, seed=0, n_init=1)
+    five = quantize_image(small_photo, 8, seed=0, n_init=5)
+    # The best of five starts (the first of which is the single start) fits at
+    # least as well, up to the rounding of the palette.
+    assert five.sse <= one.sse * 1.02
+
+
+@pytest.mark.parametrize("threshold", [1, 100], ids=["all-images", "tiny-threshold"])
+def test_counting_path_equals_unique_path(small_photo, monkeypatch, threshold):
+    expected = quantize_image(small_photo, 16, seed=0)
+    monkeypatch.setattr(kmeans.quantize, "_COUNTING_MIN_PIXELS", threshold)
+    assert small_photo.shape[0] * small_photo.shape[1] >= threshold
+    got = quantize_image(small_photo, 16, seed=0)
+    np.testing.assert_array_equal(got.palette, expected.palette)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    assert (got.n_iter, got.sse) == (expected.n_iter, expected.sse)
+
+
+def test_counting_path_with_transparency(monkeypatch):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(30, 40, 4), dtype=np.uint8)
+    image[..., 3] = np.where(rng.random((30, 40)) < 0.3, 0, 255)
+    expected = quantize_image(image, 8, seed=0)
+    monkeypatch.setattr(kmeans.quantize, "_COUNTING_MIN_PIXELS", 1)
+    got = quantize_image(image, 8, seed=0)
+    np.testing.assert_array_equal(got.palette, expected.palette)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+
+
+# -- error statistics -------------------------------------------------------------------------
+
+def test_sse_mse_psnr_match_a_direct_computation(small_photo):
+    result = quantize_image(small_photo, 16, seed=0)
+    difference = small_photo.astype(np.float64) - result.to_array()
+    sse = float((difference**2).sum())
+    assert result.sse == pytest.approx(sse, rel=1e-12)
+    assert result.mse == pytest.approx(sse / small_photo.size, rel=1e-12)
+    psnr = 10 * math.log10(255**2 / (sse / small_photo.size))
+    assert result.psnr == pytest.approx(psnr, rel=1e-12)
+
+
+def test_exact_copy_has_zero_error_and_infinite_psnr():
+    image = np.zeros((4, 4, 3), np.uint8)
+    image[:2] = [10, 20, 30]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exactly n_colors distinct colours: no warning
+        result = quantize_image(image, 2)
+    assert result.sse == 0.0
+    assert result.mse == 0.0
+    assert result.psnr == math.inf
+    assert result.n_iter == 0
+    np.testing.assert_array_equal(result.to_array(), image)
+
+
+def test_hand_checked_two_colour_image():
+    image = np.zeros((2, 3, 3), dtype=np.uint8)
+    image[:, 1:] = [250, 10, 10]
+    image[0, 0] = [2, 0, 0]  # the black cluster has mean (1, 0, 0)
+    result = quantize_image(image, 2)
+    np.testing.assert_array_equal(result.palette, [[250, 10, 10], [1, 0, 0]])
+    np.testing.assert_array_equal(result.indices, [[1, 0, 0], [1, 0, 0]])
+    assert result.sse == 2.0  # (2-1)^2 + (0-1)^2
+
+
+# -- few colours --------------------------------------------------------------------------------
+
+def test_fewer_distinct_colours_than_asked_warns_and_keeps_them():
+    image = np.zeros((3, 3, 3), np.uint8)
+    image[0] = [255, 0, 0]  # 3 pixels
+    image[1, :2] = [0, 0, 255]  # 2 pixels
+    # the other 4 pixels stay black
+    with pytest.warns(UserWarning, match=r"only 3 distinct colours, fewer than n_colors=16"):
+        result = quantize_image(image, 16)
+    np.testing.assert_array_equal(result.palette, [[0, 0, 0], [255, 0, 0], [0, 0, 255]])
+    np.testing.assert_array_equal(result.to_array(), image)
+    assert result.n_iter == 0
+
+
+# -- alpha ----------------------------------------------------------------------------------
+
+def _half_transparent_red_half_blue(seed=0):
+    rng = np.random.default_rng(seed)
+    image = np.zeros((20, 20, 4), np.uint8)
+    image[:10, :, 0] = 255  # fully transparent pixels with a hidden, bright red colour
+    image[:10, :, 3] = 0
+    image[10:, :, 2] = rng.choice([150, 170, 190, 210], size=(10, 20))
+    image[10:, :, 3] = 255
+    return image
+
+
+def test_transparent_pixels_share_one_entry_and_do_not_pull_the_palette():
+    image = _half_transparent_red_half_blue()
+    result = quantize_image(image, 4)
+    assert result.palette.shape == (4, 4)
+    np.testing.assert_array_equal(result.palette[-1], [0, 0, 0, 0])
+    assert (result.indices[:10] == 3).all()
+    assert (result.indices[10:] != 3).all()
+    # No red in the palette: the hidden colour of invisible pixels is ignored.
+    assert (result.palette[:, :2] == 0).all()
+    assert ((result.palette[:3, 2] >= 150) & (result.palette[:3, 2] <= 210)).all()
+    assert (result.palette[:3, 3] == 255).all()
+    _assert_nearest_palette_colour(image, result)
+    out = result.to_array()
+    np.testing.assert_array_equal(out[:10], 0)
+    # Transparent pixels count as exact in the error.
+    visible = image[10:].astype(np.float64)
+    assert result.sse == pytest.approx(float(((visible - out[10:]) ** 2).sum()))
+
+
+def test_transparent_pixels_with_enough_colours_keep_them_all():
+    image = _half_transparent_red_half_blue()
+    result = quantize_image(image, 5)  # 4 blues + the transparent entry
+    assert result.sse == 0.0
+    np.testing.assert_array_equal(result.to_array()[10:], image[10:])
+
+
+def test_partial_alpha_gives_an_rgba_palette():
+    image = np.zeros((8, 8, 4), np.uint8)
+    image[..., 1] = 200
+    image[:4, :, 3] = 128
+    image[4:, :, 3] = 255
+    image[0, 0] = [9, 9, 9, 0]  # one fully transparent pixel
+    result = quantize_image(image, 3)
+    assert result.palette.shape == (3, 4)
+    assert {tuple(c) for c in result.palette.tolist()} == {
+        (0, 200, 0, 128), (0, 200, 0, 255), (0, 0, 0, 0)}
+    np.testing.assert_array_equal(result.to_array()[1:], image[1:])
+    np.testing.assert_array_equal(result.to_array()[0, 0], [0, 0, 0, 0])
+
+
+def test_partial_alpha_quantized_photo(small_photo):
+    alpha = np.tile(np.linspace(1, 255, small_photo.shape[1]).astype(np.uint8),
+                    (small_photo.shape[0], 1))
+    image = np.dstack([small_photo, alpha])
+    result = quantize_image(image, 16, seed=0)
+    assert result.palette.shape[1] == 4
+    assert result.n_colors <= 16
+    assert result.to_array().shape == image.shape
+    assert len({int(a) for a in result.palette[:, 3]}) > 1  # alpha is part of the fit
+    _assert_nearest_palette_colour(image, result)
+
+
+def test_opaque_rgba_gives_an_rgb_palette(small_photo):
+    image = np.dstack([small_photo, np.full(small_photo.shape[:2], 255, np.uint8)])
+    result = quantize_image(image, 8, seed=0)
+    expected = quantize_image(small_photo, 8, seed=0)
+    np.testing.assert_array_equal(result.palette, expected.palette)
+    np.testing.assert_array_equal(result.indices, expected.indices)
+
+
+def test_fully_transparent_image_is_refused():
+    with pytest.raises(ValueError, match=r"fully transparent"):
+        quantize_image(np.zeros((4, 4, 4), np.uint8), 4)
+
+
+def test_one_colour_with_transparency_is_refused():
+    image = _half_transparent_red_half_blue()
+    with pytest.raises(ValueError, match=r"n_colors=1 leaves no colour.*use n_colors >= 2"):
+        quantize_image(image, 1)
+
+
+# -- validation -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "n_colors, match",
+    [(0, r"n_colors=0 is out of range"), (257, r"n_colors=257 is out of range"),
+     (-3, r"n_colors=-3 is out of range"), ("a", r"whole number from 1 to 256, got 'a'"),
+     (2.5, r"whole number"), (True, r"whole number")],
+    ids=["zero", "257", "negative", "string", "float", "bool"],
+)
+def test_bad_n_colors(n_colors, match):
+    with pytest.raises(ValueError, match=match):
+        quantize_image(np.zeros((2, 2, 3), np.uint8), n_colors)
+
+
+@pytest.mark.parametrize(
+    "image, error, match",
+    [(np.zeros((2, 2, 3), np.float64), TypeError, r"dtype uint8.*got float64"),
+     (np.zeros((2, 2, 3), np.uint16), TypeError, r"got uint16"),
+     (np.zeros((4, 4), np.uint8), ValueError, r"shape \(height, width, 3\).*got shape \(4, 4\)"),
+     (np.zeros((4, 4, 2), np.uint8), ValueError, r"got shape \(4, 4, 2\)"),
+     (np.zeros((1, 4, 4, 3), np.uint8), ValueError, r"got shape \(1, 4, 4, 3\)"),
+     (np.zeros((0, 4, 3), np.uint8), ValueError, r"image is empty")],
+    ids=["float", "uint16", "2-D", "2-channels", "4-D", "empty"],
+)
+def test_bad_image(image, error, match):
+    with pytest.raises(error, match=match):
+        quantize_image(image, 4)
+
+
+def test_bad_max_iter():
+    with pytest.raises(ValueError, match=r"max_iter must be an integer >= 1"):
+        quantize_image(np.zeros((2, 2, 3), np.uint8), 2, max_iter=0)
