@@ -97,7 +97,7 @@ def test_fit_on_distinct_colours_equals_fit_on_all_pixels(small_photo):
     # from the same initial centers (and tol=0, so stopping does not depend on
     # the variance of either form) the centers agree.
     seen = []
-    quantize_image(small_photo, 8, seed=0, tol=0,
+    quantize_image(small_photo, 8, seed=0, tol=0, n_init=1,
                    callback=lambda n_iter, centers, inertia: seen.append((n_iter, centers.copy())))
     init, final = seen[0][1], seen[-1][1]
     assert seen[0][0] == 0
@@ -109,14 +109,14 @@ def test_fit_on_distinct_colours_equals_fit_on_all_pixels(small_photo):
 
 def test_palette_is_the_rounded_centers(small_photo):
     seen = []
-    result = quantize_image(small_photo, 8, seed=0,
+    result = quantize_image(small_photo, 8, seed=0, n_init=1,
                             callback=lambda n_iter, centers, inertia: seen.append(centers.copy()))
     expected = np.unique(np.clip(np.rint(seen[-1]), 0, 255).astype(np.uint8), axis=0)
     np.testing.assert_array_equal(np.unique(result.palette, axis=0), expected)
 
 
 def test_callback_true_stops_early(small_photo):
-    result = quantize_image(small_photo, 16, seed=0, callback=lambda n_iter, c, i: n_iter >= 2)
+    result = quantize_image(small_photo, 16, seed=0, n_init=1, callback=lambda n_iter, c, i: n_iter >= 2)
     assert result.n_iter == 2
 
 

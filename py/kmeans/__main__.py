@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compress.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     compress.add_argument("--max-iter", type=int, default=300, help="maximum K-means iterations (default 300)")
-    compress.add_argument("--n-init", type=int, default=1, help="k-means++ restarts, best kept (default 1)")
+    compress.add_argument("--n-init", type=int, default=3, help="k-means++ restarts, best kept (default 3)")
     compress.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     cluster = commands.add_parser(

@@ -62,7 +62,8 @@ def quantize(pixels, width, height, n_colors=16, seed=0, max_iter=300, progress=
     seed : int, default=0
     max_iter : int, default=300
     progress : callable, optional
-        ``progress(n_iter, max_iter)`` after each K-means iteration.
+        ``progress(iterations_done, max_iter)`` after each K-means iteration
+        (counted across the k-means++ restarts).
 
     Returns
     -------
@@ -84,9 +85,14 @@ def quantize(pixels, width, height, n_colors=16, seed=0, max_iter=300, progress=
 
     callback = None
     if progress is not None:
+        iterations_done = 0
+
         def callback(n_iter, centers, inertia):
+            # Count iterations across the restarts, so the page's bar only moves forward.
+            nonlocal iterations_done
             if n_iter > 0:
-                progress(n_iter, max_iter)
+                iterations_done += 1
+                progress(iterations_done, max_iter)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -136,3 +142,183 @@ def encode_png(indices, palette, width, height) -> dict:
         "bytes": len(png),
         "seconds": time.perf_counter() - started,
     }
+
+
+# -- the clustering explorer ----------------------------------------------------------------
+#
+# The page keeps the data (n_points x n_features float64, row-major) and sends it
+# with every request, so nothing here holds state between calls. Data with more
+# than two features is drawn on its first two principal components; the page
+# passes the `projection` (the data's mean, then the two components, each
+# n_features long) back so centroids can be projected the same way.
+
+
+def _as_float64(buffer) -> np.ndarray:
+    if hasattr(buffer, "to_py"):
+        buffer = buffer.to_py()
+    return np.frombuffer(buffer, dtype=np.float64)
+
+
+def _points(points, n_features) -> np.ndarray:
+    flat = _as_float64(points)
+    if n_features < 1 or flat.size % n_features:
+        raise ValueError(f"{flat.size} values do not make rows of {n_features} features")
+    return flat.reshape(-1, n_features)
+
+
+def _projection(X):
+    """Mean and the first two principal axes of X (identity for 2-D data)."""
+    n_features = X.shape[1]
+    mean = X.mean(axis=0)
+    if n_features == 2:
+        return mean * 0.0, np.eye(2), 1.0
+    # Rows of vt are the principal axes, by decreasing variance.
+    _u, singular_values, vt = np.linalg.svd(X - mean, full_matrices=False)
+    variance = singular_values**2
+    explained = float(variance[:2].sum() / variance.sum()) if variance.sum() > 0 else 1.0
+    return mean, vt[:2], explained
+
+
+def _project(X, projection, n_features):
+    projection = _as_float64(projection).reshape(3, n_features)
+    return np.ascontiguousarray((X - projection[0]) @ projection[1:].T).reshape(-1)
+
+
+def _dataset(X, truth=None) -> dict:
+    mean, axes, explained = _projection(X)
+    projection = np.vstack([mean, axes])
+    return {
+        "points": np.ascontiguousarray(X, dtype=np.float64).reshape(-1),
+        "n_points": int(X.shape[0]),
+        "n_features": int(X.shape[1]),
+        "projection": np.ascontiguousarray(projection).reshape(-1),
+        "points_2d": _project(X, projection.reshape(-1), X.shape[1]),
+        "explained": explained,
+        "truth": None if truth is None else np.ascontiguousarray(truth, dtype=np.int32),
+    }
+
+
+def load_points(data, name) -> dict:
+    """Parse a user's points file (.csv, .tsv, .txt, .npy) with :func:`kmeans.load_points`.
+
+    Returns
+    -------
+    dict
+        ``points`` (float64, row-major), ``n_points``, ``n_features``,
+        ``projection`` and ``points_2d`` (what to draw), ``explained`` (the
+        share of variance the drawing shows), ``truth`` (None).
+    """
+    from .datasets import load_points as _load_points
+
+    if hasattr(data, "to_py"):
+        data = data.to_py()
+    X = _load_points(bytes(data), name=str(name), min_features=2)
+    return _dataset(X)
+
+
+def sample_points(kind="blobs", n_points=300, seed=0) -> dict:
+    """A seeded toy data set (see :func:`kmeans.make_points`), with its generating groups as ``truth``."""
+    from .datasets import make_points
+
+    X, truth = make_points(kind, n_points=int(n_points), seed=int(seed))
+    return _dataset(X, truth)
+
+
+def init_centroids(points, n_features, k, init="random", seed=0, centroids_2d=None, projection=None) -> dict:
+    """Initial centroids: ``"random"`` examples (the notebook), ``"k-means++"``, or ``"click"``.
+
+    For ``"click"``, `centroids_2d` are the clicked positions in the drawn
+    plane; they are lifted back to the data's space through `projection`.
+    """
+    from ._init import kmeans_plusplus
+    from .steps import kmeans_init_centroids
+
+    X = _points(points, n_features)
+    k = int(k)
+    if not 1 <= k <= X.shape[0]:
+        raise ValueError(f"K={k} is out of range: the data has {X.shape[0]} points, so K must be 1 to {X.shape[0]}")
+    if init == "random":
+        centroids = kmeans_init_centroids(X, k, rng=int(seed))
+    elif init == "k-means++":
+        centroids, _indices = kmeans_plusplus(X, k, seed=int(seed))
+    elif init == "click":
+        clicked = _as_float64(centroids_2d).reshape(-1, 2)
+        if clicked.shape[0] != k:
+            raise ValueError(f"place {k} centroids by clicking; {clicked.shape[0]} placed so far")
+        lift = _as_float64(projection).reshape(3, n_features)
+        centroids = lift[0] + clicked @ lift[1:]
+    else:
+        raise ValueError(f"Unknown init {init!r}; use 'random', 'k-means++' or 'click'")
+    return _centroid_reply(centroids, projection, n_features)
+
+
+def _centroid_reply(centroids, projection, n_features, **extra) -> dict:
+    reply = {"centroids": np.ascontiguousarray(centroids, dtype=np.float64).reshape(-1)}
+    if projection is not None:
+        reply["centroids_2d"] = _project(centroids, projection, n_features)
+    reply.update(extra)
+    return reply
+
+
+def step(points, n_features, centroids, projection=None) -> dict:
+    """One K-means iteration from `centroids`: assign every point, then move every centroid.
+
+    Uses the notebook's :func:`kmeans.find_closest_centroids` and
+    :func:`kmeans.compute_centroids`, so n steps give ``run_kmeans``'s
+    ``history[n]``.
+
+    Returns
+    -------
+    dict
+        ``labels`` (int32), the new ``centroids`` (and ``centroids_2d``),
+        ``inertia`` (of the labels against the new centroids) and
+        ``converged`` (True when nothing moved: the previous centroids were
+        already the means of their points).
+    """
+    from .steps import compute_centroids, find_closest_centroids
+
+    X = _points(points, n_features)
+    previous = _as_float64(centroids).reshape(-1, n_features)
+    labels = find_closest_centroids(X, previous)
+    moved = compute_centroids(X, labels, previous.shape[0], previous_centroids=previous)
+    inertia = float(((X - moved[labels]) ** 2).sum())
+    return _centroid_reply(
+        moved, projection, n_features,
+        labels=labels.astype(np.int32), inertia=inertia, converged=bool(np.array_equal(moved, previous)),
+    )
+
+
+def elbow(points, n_features, k_max=10, seed=0) -> dict:
+    """Final inertia of :class:`kmeans.KMeans` (k-means++) for K = 1 ... k_max."""
+    from .cluster import KMeans
+
+    X = _points(points, n_features)
+    ks = list(range(1, min(int(k_max), X.shape[0]) + 1))
+    inertias = [KMeans(k, random_state=int(seed)).fit(X).inertia_ for k in ks]
+    return {"k": np.array(ks, dtype=np.int32), "inertia": np.array(inertias, dtype=np.float64)}
+
+
+def figure_png(points, n_features, labels, history, projection, k) -> dict:
+    """The notebook's figure (points by cluster, centroid trails) as PNG bytes, drawn by matplotlib.
+
+    `history` holds the centroids (k x n_features each) before the first
+    iteration and after every one, concatenated.
+    """
+    import io
+
+    from .figures import plot_clusters
+
+    X = _points(points, n_features)
+    k = int(k)
+    projection_flat = _as_float64(projection)
+    points_2d = _project(X, projection_flat, n_features).reshape(-1, 2)
+    steps = _as_float64(history).reshape(-1, n_features)
+    if steps.shape[0] % k:
+        raise ValueError(f"history holds {steps.shape[0]} centroids, not a multiple of k={k}")
+    trail = _project(steps, projection_flat, n_features).reshape(-1, k, 2)
+    labels = np.frombuffer(labels.to_py() if hasattr(labels, "to_py") else labels, dtype=np.int32)
+    figure = plot_clusters(points_2d, labels, trail[-1], list(trail))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    png = buffer.getvalue()
+    return {"png": np.frombuffer(png, dtype=np.uint8), "bytes": len(png)}

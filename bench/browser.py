@@ -1,0 +1,218 @@
+"""Browser benchmark: the page's start-up, and ours against scikit-learn inside Pyodide.
+
+Run by hand (not in CI), after the tests' dependencies are installed:
+
+    python bench/browser.py                  # 12 MP photo, K=16
+    python bench/browser.py --size 2000x1500 --k 16 64
+
+It builds dist/ with scikit-learn added (into a temporary folder), serves it
+on localhost, and in headless Chromium measures:
+
+- the page's time from navigation to data-state=ready, cold (new profile)
+  and warm (same profile, second visit), and the bytes of the first visit;
+- on the same pixels, each in a fresh Pyodide: ``kmeans.web.quantize``
+  (pixels in, palette and indices out) plus drawing the result to a canvas,
+  and scikit-learn's ``KMeans(n_init=1)`` on the pixels; with each one's
+  SSE, its ratio to the best known (scikit-learn n_init=10 on the weighted
+  distinct colours, run natively), and the peak WebAssembly memory.
+
+Pyodide's heap size is read from ``pyodide._module.HEAPU8`` (a private API,
+used here only to measure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "py"))
+import build  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+# Runs in the page: boot a fresh Pyodide, decode the photo, run one method, report numbers.
+RUN_IN_PAGE = """
+async ({method, k, packages}) => {
+  const base = new URL('../../pyodide/', location.href).href;
+  const { loadPyodide } = await import(base + 'pyodide.mjs');
+  const pyodide = await loadPyodide({ indexURL: base });
+  await pyodide.loadPackage(packages);
+  const zip = await (await fetch(new URL('../kmeans.zip', location.href))).arrayBuffer();
+  pyodide.unpackArchive(zip, 'zip');
+  const bitmap = await createImageBitmap(await (await fetch('photo.png')).blob());
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d');
+  context.drawImage(bitmap, 0, 0);
+  const pixels = new Uint8Array(context.getImageData(0, 0, bitmap.width, bitmap.height).data.buffer);
+  const heapBefore = pyodide._module.HEAPU8.length;
+  pyodide.globals.set('pixels_js', pixels);
+  pyodide.globals.set('width', bitmap.width);
+  pyodide.globals.set('height', bitmap.height);
+  pyodide.globals.set('k', k);
+  const started = performance.now();
+  let reply;
+  if (method === 'ours') {
+    reply = pyodide.runPython(`
+from kmeans import web
+import numpy as np, time
+t = time.perf_counter()
+r = web.quantize(pixels_js, width, height, n_colors=k, seed=0)
+palette = r["palette"].reshape(-1, 4)
+indices = r["indices"]
+python_seconds = time.perf_counter() - t
+sse = r["mse"] * width * height * 3  # mse is per RGB channel value
+{"indices": indices, "palette": r["palette"], "sse": sse, "python_seconds": python_seconds, "n_iter": r["n_iter"]}
+`);
+    // Draw the result as the page does: one 32-bit copy per pixel, then putImageData.
+    const result = reply.toJs({ dict_converter: Object.fromEntries });
+    const drawStart = performance.now();
+    const colours = new Uint32Array(result.palette.buffer, result.palette.byteOffset, result.palette.length / 4);
+    const out = new Uint32Array(bitmap.width * bitmap.height);
+    for (let i = 0; i < out.length; i++) out[i] = colours[result.indices[i]];
+    context.putImageData(new ImageData(new Uint8ClampedArray(out.buffer), bitmap.width, bitmap.height), 0, 0);
+    const total = (performance.now() - started) / 1000;
+    return { seconds: total, draw_seconds: (performance.now() - drawStart) / 1000, python_seconds: result.python_seconds,
+             sse: result.sse, n_iter: result.n_iter, heap_before: heapBefore, heap_after: pyodide._module.HEAPU8.length };
+  }
+  reply = pyodide.runPython(`
+from sklearn.cluster import KMeans
+import numpy as np, time
+X = np.frombuffer(pixels_js.to_py(), dtype=np.uint8).reshape(-1, 4)[:, :3].astype(np.float64)
+t = time.perf_counter()
+model = KMeans(k, n_init=1, random_state=0).fit(X)
+seconds = time.perf_counter() - t
+palette = np.clip(np.rint(model.cluster_centers_), 0, 255)
+sse = float(((palette[model.labels_] - X) ** 2).sum())
+{"sse": sse, "python_seconds": seconds, "n_iter": int(model.n_iter_)}
+`);
+  const result = reply.toJs({ dict_converter: Object.fromEntries });
+  return { seconds: (performance.now() - started) / 1000, python_seconds: result.python_seconds, sse: result.sse,
+           n_iter: result.n_iter, heap_before: heapBefore, heap_after: pyodide._module.HEAPU8.length };
+}
+"""
+
+
+def make_photo(width, height) -> bytes:
+    """The sample photo upscaled to width x height, as a PNG (lossless, so every decoder agrees)."""
+    from sklearn.datasets import load_sample_image
+
+    picture = Image.fromarray(load_sample_image("china.jpg")).resize((width, height), Image.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=92)  # JPEG artefacts: realistic distinct colours
+    buffer = io.BytesIO(_png(Image.open(buffer).convert("RGB")))
+    return buffer.getvalue()
+
+
+def _png(picture) -> bytes:
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def best_known_sse(png: bytes, k: int) -> float:
+    """scikit-learn n_init=10 on the weighted distinct colours (natively): the reference SSE."""
+    from sklearn.cluster import KMeans
+
+    from kmeans.quantize import _distinct, _pack, _unpack
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    distinct, counts, lookup = _distinct(_pack([pixels[:, c] for c in range(3)]), 24)
+    colours = _unpack(distinct, 3)
+    model = KMeans(k, n_init=10, random_state=0).fit(colours, sample_weight=counts)
+    palette = np.clip(np.rint(model.cluster_centers_), 0, 255)
+    return float((((palette[model.labels_] - colours) ** 2).sum(axis=1) * counts).sum())
+
+
+def serve(root):
+    server = build.make_server(root, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def time_to_ready(playwright, url, profile):
+    context = playwright.chromium.launch_persistent_context(
+        profile, executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS,
+        bypass_csp=True,  # Playwright's wait_for_function evaluates strings
+    )
+    results = []
+    for _visit in range(2):
+        page = context.new_page()
+        sizes = []
+        page.on("requestfinished", lambda request: sizes.append(request.sizes()["responseBodySize"]))
+        started = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function("document.body.dataset.state === 'ready'", timeout=120_000)
+        results.append((time.perf_counter() - started, sum(sizes)))
+        page.close()
+    context.close()
+    return results
+
+
+def run_method(playwright, url, method, k):
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+    page = browser.new_page(bypass_csp=True)
+    page.goto(url + "static/bench/blank.txt")
+    packages = ["numpy"] if method == "ours" else ["numpy", "scikit-learn"]
+    result = page.evaluate(RUN_IN_PAGE, {"method": method, "k": k, "packages": packages})
+    browser.close()
+    return result
+
+
+def main(argv=None):
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="4000x3000", help="photo size WIDTHxHEIGHT (default 12 MP)")
+    parser.add_argument("--k", type=int, nargs="+", default=[16])
+    parser.add_argument("--skip-sklearn", action="store_true")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "dist"
+        build.build(out, repo=REPO, packages=[*build.DEFAULT_PACKAGES, "scikit-learn"], log=lambda *a, **k: None)
+        bench = out / "static" / "bench"
+        bench.mkdir()
+        (bench / "blank.txt").write_text("benchmark page\n")
+        png = make_photo(width, height)
+        (bench / "photo.png").write_bytes(png)
+        server, url = serve(out)
+        try:
+            with sync_playwright() as playwright:
+                (cold, cold_bytes), (warm, warm_bytes) = time_to_ready(playwright, url, str(Path(folder) / "profile"))
+                print(f"Page start: ready in {cold:.2f} s cold ({cold_bytes / 1e6:.1f} MB transferred), "
+                      f"{warm:.2f} s on a repeat visit ({warm_bytes / 1e6:.1f} MB transferred)\n")
+                for k in args.k:
+                    best = best_known_sse(png, k)
+                    rows = [("ours (kmeans.web.quantize + draw)", run_method(playwright, url, "ours", k))]
+                    if not args.skip_sklearn:
+                        rows.append(("scikit-learn KMeans(n_init=1) in Pyodide", run_method(playwright, url, "sklearn", k)))
+                    print(f"### {width}x{height} ({width * height / 1e6:.1f} MP), K={k}, in Chromium + Pyodide\n")
+                    print("| method | time (s) | iterations | SSE / best known | peak wasm memory (MB) |")
+                    print("| --- | ---: | ---: | ---: | ---: |")
+                    for name, row in rows:
+                        print(f"| {name} | {row['seconds']:.2f} | {row['n_iter']} | {row['sse'] / best:.4f} | "
+                              f"{row['heap_after'] / 2**20:.0f} |")
+                    if len(rows) == 2:
+                        print(f"\nSpeed-up: {rows[1][1]['seconds'] / rows[0][1]['seconds']:.1f}x")
+                    print("\n" + json.dumps({name: row for name, row in rows}))
+        finally:
+            server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Native benchmark: our quantizer against scikit-learn, Pillow and libimagequant.
+
+Run by hand (not in CI):
+
+    python bench/native.py                 # K = 16, 64, 256 on the sample photos and a 12 MP one
+    python bench/native.py --k 16 --quick  # skip the slow scikit-learn runs on raw pixels
+
+For every photo and K it prints a Markdown table: time, speed ratio to
+scikit-learn's KMeans(n_init=1) on the pixels, SSE ratio to the best known
+(the lowest SSE any method reached, scikit-learn n_init=10 included), PSNR
+and the size of the indexed PNG. Every method's SSE is measured the same way:
+the squared RGB error over all pixels of the image it outputs.
+
+Needs scikit-learn (a test dependency). libimagequant is used through the
+`pngquant` command (Debian package pngquant) when it is on the PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
+from kmeans import encode_png, quantize_image  # noqa: E402
+from kmeans.quantize import QuantizedImage, _distinct, _pack, _unpack  # noqa: E402
+
+
+def photos(big: bool):
+    """(name, RGB uint8 array) for the benchmark photos."""
+    from sklearn.datasets import load_sample_image
+
+    china = load_sample_image("china.jpg")
+    yield "china.jpg 640x427", china
+    yield "flower.jpg 640x427", load_sample_image("flower.jpg")
+    if big:
+        # 12 megapixels by upscaling with a smooth filter: many distinct colours, like a real photo.
+        upscaled = Image.fromarray(china).resize((4000, 3000), Image.LANCZOS)
+        buffer = io.BytesIO()
+        upscaled.save(buffer, format="JPEG", quality=92)
+        yield "china 4000x3000 (12 MP)", np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def sse(original, output) -> float:
+    diff = original.astype(np.int64) - output.astype(np.int64)
+    return float((diff * diff).sum())
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
+def png_size(palette, indices) -> int:
+    return len(encode_png(QuantizedImage(palette, indices, 0, 0.0)))
+
+
+def run_ours(image, k):
+    seconds, result = timed(lambda: quantize_image(image, k, seed=0))
+    return seconds, result.palette, result.indices
+
+
+def run_sklearn_pixels(image, k, n_init):
+    from sklearn.cluster import KMeans
+
+    pixels = image.reshape(-1, 3).astype(np.float64)
+    seconds, model = timed(lambda: KMeans(k, n_init=n_init, random_state=0).fit(pixels))
+    palette = np.clip(np.rint(model.cluster_centers_), 0, 255).astype(np.uint8)
+    return seconds, palette, model.labels_.reshape(image.shape[:2]).astype(np.uint8)
+
+
+def run_sklearn_weighted(image, k, n_init):
+    """scikit-learn on the distinct colours with counts as weights: the same objective, faster."""
+    from sklearn.cluster import KMeans
+
+    def fit():
+        keys = _pack([image.reshape(-1, 3)[:, c] for c in range(3)])
+        distinct, counts, lookup = _distinct(keys, 24)
+        model = KMeans(k, n_init=n_init, random_state=0).fit(_unpack(distinct, 3), sample_weight=counts)
+        return model, lookup(model.labels_.astype(np.uint8))
+
+    seconds, (model, labels) = timed(fit)
+    palette = np.clip(np.rint(model.cluster_centers_), 0, 255).astype(np.uint8)
+    return seconds, palette, labels.reshape(image.shape[:2])
+
+
+def run_pillow(image, k, method):
+    picture = Image.fromarray(image)
+    seconds, quantized = timed(lambda: picture.quantize(k, method=method, dither=Image.Dither.NONE))
+    palette = np.array(quantized.getpalette()[: 3 * k], dtype=np.uint8).reshape(-1, 3)
+    return seconds, palette, np.asarray(quantized)
+
+
+def run_pngquant(image, k, speed):
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "in.png")
+        target = os.path.join(folder, "out.png")
+        Image.fromarray(image).save(source, compress_level=1)
+        command = ["pngquant", "--force", "--nofs", "--speed", str(speed), "--output", target, str(k), source]
+        seconds, _ = timed(lambda: subprocess.run(command, check=True, capture_output=True))
+        quantized = Image.open(target)
+        quantized.load()
+    palette = np.array(quantized.getpalette(), dtype=np.uint8).reshape(-1, 3)
+    return seconds, palette, np.asarray(quantized)
+
+
+def methods(quick: bool, big_image: bool, k: int):
+    yield "ours (kmeans.quantize_image)", run_ours
+    if not quick and not (big_image and k > 16):
+        yield "scikit-learn KMeans n_init=1 (pixels)", lambda im, k: run_sklearn_pixels(im, k, 1)
+    yield "scikit-learn KMeans n_init=1 (weighted colours)", lambda im, k: run_sklearn_weighted(im, k, 1)
+    yield "scikit-learn KMeans n_init=10 (weighted colours)", lambda im, k: run_sklearn_weighted(im, k, 10)
+    yield "Pillow median cut", lambda im, k: run_pillow(im, k, Image.Quantize.MEDIANCUT)
+    yield "Pillow fast octree", lambda im, k: run_pillow(im, k, Image.Quantize.FASTOCTREE)
+    if shutil.which("pngquant"):
+        yield "pngquant --speed 1 --nofs", lambda im, k: run_pngquant(im, k, 1)
+        yield "pngquant --speed 4 --nofs (default)", lambda im, k: run_pngquant(im, k, 4)
+
+
+def benchmark(name, image, k, quick):
+    rows = []
+    for method, run in methods(quick, image.size > 5e6, k):
+        seconds, palette, indices = run(image, k)
+        output = palette[indices]
+        error = sse(image, output)
+        mse = error / image.size
+        rows.append({
+            "method": method, "seconds": seconds, "sse": error,
+            "psnr": math.inf if mse == 0 else 10 * math.log10(255**2 / mse),
+            "png": png_size(palette, indices), "colours": len(palette),
+        })
+        print(f"  {method}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    best = min(row["sse"] for row in rows)
+    reference = next((row for row in rows if "n_init=1 (pixels)" in row["method"]), None)
+    print(f"\n### {name}, K={k}\n")
+    print("| method | time (s) | speed vs sklearn n_init=1 | SSE / best known | PSNR (dB) | PNG bytes |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        speed = f"{reference['seconds'] / row['seconds']:.1f}x" if reference else "–"
+        print(f"| {row['method']} | {row['seconds']:.3f} | {speed} | {row['sse'] / best:.4f} | "
+              f"{row['psnr']:.2f} | {row['png']:,} |")
+    sys.stdout.flush()
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--k", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--quick", action="store_true", help="skip scikit-learn on raw pixels")
+    parser.add_argument("--no-big", action="store_true", help="skip the 12-megapixel photo")
+    args = parser.parse_args(argv)
+    print("Threads: scikit-learn uses", os.cpu_count(), "cores; ours is single-threaded NumPy.")
+    for name, image in photos(not args.no_big):
+        for k in args.k:
+            print(f"{name} K={k}", file=sys.stderr, flush=True)
+            benchmark(name, image, k, args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""kmeans.web, the worker's adapter, under CPython (buffers in, plain dicts out)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmeans import make_points, quantize_image, run_kmeans, web
+
+
+def rgba_image(height=20, width=30, seed=0):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, size=(height, width, 4), dtype=np.uint8)
+    image[..., 3] = 255
+    return image
+
+
+def test_quantize_takes_bytes_and_matches_quantize_image():
+    image = rgba_image()
+    reply = web.quantize(image.tobytes(), 30, 20, n_colors=6, seed=3)
+    expected = quantize_image(image[..., :3], 6, seed=3)
+    assert reply["indices"].dtype == np.uint8 and reply["indices"].shape == (600,)
+    assert reply["indices"].flags.c_contiguous and reply["palette"].flags.c_contiguous
+    palette = reply["palette"].reshape(-1, 4)
+    np.testing.assert_array_equal(palette[:, :3], expected.palette)
+    assert (palette[:, 3] == 255).all()
+    np.testing.assert_array_equal(reply["indices"], expected.indices.reshape(-1))
+    assert reply["n_colors"] == 6 and reply["n_iter"] == expected.n_iter
+    assert reply["psnr"] == pytest.approx(expected.psnr)
+
+
+def test_quantize_reports_progress_each_iteration():
+    calls = []
+    reply = web.quantize(rgba_image().tobytes(), 30, 20, n_colors=4, progress=lambda i, m: calls.append((i, m)))
+    # One call per iteration of every restart, counted across them, so the bar only moves forward.
+    assert [i for i, _ in calls] == list(range(1, len(calls) + 1))
+    assert len(calls) >= reply["n_iter"] and all(m == 300 for _, m in calls)
+
+
+def test_quantize_keeps_transparency():
+    image = rgba_image()
+    image[:5, :, 3] = 0
+    reply = web.quantize(image.tobytes(), 30, 20, n_colors=4)
+    palette = reply["palette"].reshape(-1, 4)
+    indices = reply["indices"].reshape(20, 30)
+    assert (palette[indices[:5], 3] == 0).all() and (palette[indices[5:], 3] == 255).all()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((b"\0" * 10, 2, 2), "expected 2x2x4 = 16 RGBA bytes, got 10"),
+        ((b"", 6000, 5000), "30.0 megapixels"),
+        ((b"", 0, 5), "width must be a positive"),
+    ],
+    ids=["wrong-length", "too-large", "zero-width"],
+)
+def test_quantize_refuses_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        web.quantize(*args)
+
+
+def test_quantize_warns_through_the_reply():
+    image = np.zeros((4, 4, 4), dtype=np.uint8)
+    image[..., 3] = 255
+    image[:2, :, 0] = 200
+    reply = web.quantize(image.tobytes(), 4, 4, n_colors=16)
+    assert reply["n_colors"] == 2 and "only 2 distinct colours" in reply["warning"]
+
+
+def test_encode_png_round_trips():
+    image = rgba_image()
+    reply = web.quantize(image.tobytes(), 30, 20, n_colors=5)
+    png = web.encode_png(reply["indices"].tobytes(), reply["palette"].tobytes(), 30, 20)
+    assert png["bytes"] == len(png["png"])
+    decoded = Image.open(io.BytesIO(png["png"].tobytes()))
+    assert decoded.mode == "P" and decoded.size == (30, 20)
+    palette = reply["palette"].reshape(-1, 4)
+    np.testing.assert_array_equal(np.asarray(decoded.convert("RGBA")), palette[reply["indices"]].reshape(20, 30, 4))
+
+
+def test_encode_png_refuses_an_index_past_the_palette():
+    with pytest.raises(ValueError, match="past the end of the palette"):
+        web.encode_png(bytes([0, 3]), bytes([0, 0, 0, 255] * 2), 2, 1)
+
+
+def test_sample_points_and_projection_of_2d_data():
+    data = web.sample_points("blobs", 300, 0)
+    X, truth = make_points("blobs", n_points=300, seed=0)
+    np.testing.assert_array_equal(data["points"].reshape(-1, 2), X)
+    np.testing.assert_array_equal(data["points_2d"].reshape(-1, 2), X)  # 2-D data is drawn as is
+    np.testing.assert_array_equal(data["truth"], truth)
+    assert data["explained"] == 1.0 and data["n_features"] == 2
+
+
+def test_load_points_projects_wide_data_on_principal_components():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(100, 3)) * [10.0, 1.0, 0.1]
+    data = web.load_points(np.savetxt(buffer := io.BytesIO(), X, delimiter=",") or buffer.getvalue(), "wide.csv")
+    assert data["n_points"] == 100 and data["n_features"] == 3
+    assert 0.98 < data["explained"] < 1.0
+    points_2d = data["points_2d"].reshape(-1, 2)
+    # The first component carries the widest spread, and projections are centred.
+    assert points_2d[:, 0].std() > 5 * points_2d[:, 1].std()
+    np.testing.assert_allclose(points_2d.mean(axis=0), 0, atol=1e-9)
+
+
+def test_load_points_rejects_one_column():
+    with pytest.raises(ValueError, match="at least 2 are needed"):
+        web.load_points(b"1\n2\n3\n", "one.csv")
+
+
+def test_steps_reproduce_run_kmeans():
+    data = web.sample_points("blobs", 300, 0)
+    init = web.init_centroids(data["points"], 2, 3, "random", 5, projection=data["projection"])
+    X = data["points"].reshape(-1, 2)
+    _c, _idx, history = run_kmeans(X, init["centroids"].reshape(3, 2), max_iters=50)
+    centroids = init["centroids"]
+    for n in range(1, len(history)):
+        reply = web.step(data["points"], 2, centroids, data["projection"])
+        assert not reply["converged"]
+        centroids = reply["centroids"]
+        np.testing.assert_array_equal(centroids.reshape(3, 2), history[n])
+    final = web.step(data["points"], 2, centroids, data["projection"])
+    assert final["converged"]
+    assert final["inertia"] == pytest.approx(((X - history[-1][final["labels"]]) ** 2).sum())
+
+
+def test_click_init_lifts_positions_through_the_projection():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 4))
+    data = web.load_points(np.save(buffer := io.BytesIO(), X) or buffer.getvalue(), "x.npy")
+    clicked = np.array([[0.5, -0.5], [-1.0, 1.0]])
+    reply = web.init_centroids(data["points"], 4, 2, "click", centroids_2d=clicked.tobytes(), projection=data["projection"])
+    assert reply["centroids"].size == 8
+    np.testing.assert_allclose(reply["centroids_2d"].reshape(-1, 2), clicked, atol=1e-12)
+
+
+@pytest.mark.parametrize("k, message", [(0, "K=0 is out of range"), (301, "K=301 is out of range")])
+def test_init_refuses_k_out_of_range(k, message):
+    data = web.sample_points("blobs", 300, 0)
+    with pytest.raises(ValueError, match=message):
+        web.init_centroids(data["points"], 2, k, "random", 0)
+
+
+def test_elbow_decreases():
+    data = web.sample_points("blobs", 300, 0)
+    reply = web.elbow(data["points"], 2, 10, 0)
+    assert reply["k"].tolist() == list(range(1, 11))
+    assert (np.diff(reply["inertia"]) <= 1e-9).all()
+    assert reply["inertia"][2] < 0.2 * reply["inertia"][1]  # the elbow at K=3
+
+
+def test_figure_png_is_a_png():
+    data = web.sample_points("blobs", 300, 0)
+    init = web.init_centroids(data["points"], 2, 3, "random", 5)
+    step = web.step(data["points"], 2, init["centroids"], data["projection"])
+    history = np.concatenate([init["centroids"], step["centroids"]])
+    reply = web.figure_png(data["points"], 2, step["labels"].tobytes(), history.tobytes(), data["projection"], 3)
+    assert reply["png"][:8].tobytes() == b"\x89PNG\r\n\x1a\n" and reply["bytes"] > 10_000
