@@ -37,7 +37,7 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "py"))
-import build  # noqa: E402
+import build
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -125,12 +125,11 @@ def _png(picture) -> bytes:
 
 def best_known_sse(png: bytes, k: int) -> float:
     """scikit-learn n_init=10 on the weighted distinct colours (natively): the reference SSE."""
+    from kmeans.quantize import _distinct, _pack, _unpack
     from sklearn.cluster import KMeans
 
-    from kmeans.quantize import _distinct, _pack, _unpack
-
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
-    distinct, counts, lookup = _distinct(_pack([pixels[:, c] for c in range(3)]), 24)
+    distinct, counts, _lookup = _distinct(_pack([pixels[:, c] for c in range(3)]), 24)
     colours = _unpack(distinct, 3)
     model = KMeans(k, n_init=10, random_state=0).fit(colours, sample_weight=counts)
     palette = np.clip(np.rint(model.cluster_centers_), 0, 255)
@@ -152,7 +151,7 @@ def time_to_ready(playwright, url, profile):
     for _visit in range(2):
         page = context.new_page()
         sizes = []
-        page.on("requestfinished", lambda request: sizes.append(request.sizes()["responseBodySize"]))
+        page.on("requestfinished", lambda request, sizes=sizes: sizes.append(request.sizes()["responseBodySize"]))
         started = time.perf_counter()
         page.goto(url)
         page.wait_for_function("document.body.dataset.state === 'ready'", timeout=120_000)

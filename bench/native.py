@@ -32,8 +32,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
-from kmeans import encode_png, quantize_image  # noqa: E402
-from kmeans.quantize import QuantizedImage, _distinct, _pack, _unpack  # noqa: E402
+from kmeans import encode_png, quantize_image
+from kmeans.quantize import QuantizedImage, _distinct, _pack, _unpack
 
 
 def photos(big: bool):

@@ -7,11 +7,12 @@ import { REQUEST } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
 import { drawImageData, drawPalette, paletteToImageData } from "./draw.js";
+import { openPointsFile, startExplorer } from "./explorer.js";
+import { BOOT_LABELS, MAX_MEGAPIXELS, quantizeImage, readInt } from "./compress.js";
+import { setUpOffline } from "./offline.js";
+import { showEmbedSnippet } from "./embed-snippet.js";
 
-/** Largest image accepted, in megapixels (kmeans.web.MAX_MEGAPIXELS says the same in Python). */
-const MAX_MEGAPIXELS = 25;
 const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
-const BOOT_LABELS = { runtime: "the Python runtime", numpy: "NumPy", kmeans: "the kmeans package" };
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const ui = {
@@ -38,6 +39,8 @@ const ui = {
 let current = null;
 /** Start a run as soon as Python is ready (an image was chosen while it loaded). */
 let runWhenReady = false;
+/** The clustering explorer starts once, the first time Python is ready. */
+let explorerStarted = false;
 /** Said before the boot steps when Python restarts (after Cancel). */
 let restartNote = "";
 /** The object URL behind the download link, revoked when replaced. */
@@ -68,6 +71,10 @@ function showBootStatus({ stage, step, steps }) {
     return;
   }
   ui.progress.value = 0;
+  if (!explorerStarted) {
+    explorerStarted = true;
+    startExplorer(client);
+  }
   if (document.body.dataset.state !== "loading") return;
   setState("ready");
   say(`${restartNote}${current ? "Ready. Press Run to compress the image, or choose another." : "Ready. Choose an image."}`);
@@ -98,24 +105,6 @@ function showError(error) {
 }
 
 // -- inputs ----------------------------------------------------------------------------------------
-
-/**
- * Read a whole number from a number input, or throw a message naming the field and the range.
- * @param {HTMLInputElement} input
- * @param {string} label
- */
-function readInt(input, label) {
-  const min = Number(input.min);
-  const max = Number(input.max);
-  const value = Number(input.value);
-  if (input.value.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    throw new Error(`${label} must be a whole number from ${min} to ${max}; got “${input.value}”.`);
-  }
-  input.removeAttribute("aria-invalid");
-  return value;
-}
 
 /**
  * Decode a picked, dropped, pasted or sample image and show it; the previous one stays on error.
@@ -199,18 +188,15 @@ async function run() {
     say(`Compressing “${name}” to ${nColors} colours…`);
     const started = performance.now();
 
-    const pixels = new Uint8Array(imageData.data); // a copy: the original stays drawable
-    const quantized = await client.request(
-      REQUEST.QUANTIZE,
-      { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter },
-      {
-        transfer: [pixels.buffer],
-        onProgress: ({ n_iter }) => {
-          ui.progress.value = n_iter / maxIter;
-          say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
-        },
+    const quantized = await quantizeImage(client, imageData, {
+      nColors,
+      seed,
+      maxIter,
+      onProgress: ({ n_iter }) => {
+        ui.progress.value = n_iter / maxIter;
+        say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },
-    );
+    });
     const seconds = (performance.now() - started) / 1000;
     drawImageData(ui.result, paletteToImageData(quantized.indices, quantized.palette, width, height));
     drawPalette(ui.palette, quantized.palette);
@@ -301,15 +287,32 @@ function wire() {
   document.addEventListener("drop", (event) => {
     event.preventDefault();
     document.body.classList.remove("dragging");
-    openUserFile(event.dataTransfer?.files?.[0]);
+    const file = event.dataTransfer?.files?.[0];
+    if (currentView() === "clusters") openPointsFile(file);
+    else openUserFile(file);
   });
   document.addEventListener("paste", (event) => {
+    if (currentView() !== "compress") return;
     const file = [...(event.clipboardData?.files || [])].find((item) => item.type.startsWith("image/"));
     if (file) openUserFile(file);
   });
   ui.download.addEventListener("click", (/** @type {Event} */ event) => {
     if (!downloadUrl) event.preventDefault();
   });
+}
+
+/** The view the URL hash asks for: "clusters" for #clusters, else "compress". */
+function currentView() {
+  return location.hash === "#clusters" ? "clusters" : "compress";
+}
+
+/** Show the view named by the URL hash, and mark its tab. */
+function showView() {
+  const view = currentView();
+  for (const name of ["compress", "clusters"]) {
+    $(name).hidden = name !== view;
+    $(`tab-${name}`).setAttribute("aria-current", name === view ? "page" : "false");
+  }
 }
 
 async function loadSample() {
@@ -323,6 +326,10 @@ async function loadSample() {
 }
 
 setState("loading");
+showView();
+window.addEventListener("hashchange", showView);
 wire();
 client.start();
 loadSample();
+setUpOffline($("offline-status"));
+showEmbedSnippet();

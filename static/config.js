@@ -6,5 +6,3 @@ export const PYODIDE_BASE = "../pyodide/";
 export const BUILD_HASH = "dev";
 /** The Pyodide release the page runs on. */
 export const PYODIDE_VERSION = "0.27.7";
-/** Files the service worker pre-caches (filled in by build.py). */
-export const PRECACHE = [];

@@ -16,6 +16,12 @@ export const REQUEST = Object.freeze({
   INIT: "init",
   QUANTIZE: "quantize",
   ENCODE_PNG: "encode_png",
+  LOAD_POINTS: "load_points",
+  SAMPLE_POINTS: "sample_points",
+  INIT_CENTROIDS: "init_centroids",
+  STEP: "step",
+  ELBOW: "elbow",
+  FIGURE_PNG: "figure_png",
 });
 
 /** Reply and push message types. */
@@ -70,4 +76,26 @@ export const BOOT_STAGES = Object.freeze(["runtime", "numpy", "kmeans", "ready"]
  * @typedef {object} ProgressPayload
  * @property {number} n_iter iterations done
  * @property {number} max_iter
+ */
+
+/**
+ * A data set for the explorer, as load_points and sample_points return it.
+ * @typedef {object} PointsDataset
+ * @property {Float64Array} points row-major, n_points * n_features
+ * @property {number} n_points
+ * @property {number} n_features
+ * @property {Float64Array} projection the mean, then the two principal axes (3 * n_features)
+ * @property {Float64Array} points_2d what is drawn, n_points * 2
+ * @property {number} explained share of the variance the drawing shows (1 for 2-D data)
+ * @property {Int32Array | undefined} truth generating groups of a sample set
+ */
+
+/**
+ * The reply to "step": one assign + update iteration.
+ * @typedef {object} StepResult
+ * @property {Int32Array} labels
+ * @property {Float64Array} centroids k * n_features
+ * @property {Float64Array} centroids_2d k * 2
+ * @property {number} inertia
+ * @property {boolean} converged
  */

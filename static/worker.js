@@ -7,7 +7,7 @@ import { PYODIDE_BASE } from "./config.js";
 import { REQUEST, REPLY, BOOT_STAGES } from "./protocol.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
-const LAZY_PACKAGES = { [REQUEST.ENCODE_PNG]: ["pillow"] };
+const LAZY_PACKAGES = { [REQUEST.ENCODE_PNG]: ["pillow"], [REQUEST.FIGURE_PNG]: ["matplotlib"] };
 
 /** @param {string} stage */
 function reportStage(stage) {
@@ -38,66 +38,80 @@ async function boot() {
 const ready = boot();
 
 /**
- * Copy a 1-D NumPy array out of the Python result into a fresh Uint8Array (one copy).
- * @param {any} result PyProxy of a dict
- * @param {string} key
+ * Copy a 1-D NumPy array (or bytes) out of Python into a fresh typed array of its own dtype.
+ * @param {any} proxy PyProxy of an object with the buffer protocol
  */
-function takeBytes(result, key) {
-  const proxy = result.get(key);
-  const buffer = proxy.getBuffer("u8");
+function copyBuffer(proxy) {
+  const buffer = proxy.getBuffer();
   try {
     return buffer.data.slice();
   } finally {
     buffer.release();
-    proxy.destroy();
   }
 }
 
 /**
- * Turn the Python result dict into a plain object: arrays become Uint8Arrays, the rest as is.
+ * Turn the Python result dict into a plain object: arrays become typed arrays (copied), other
+ * values (numbers, strings, booleans, None) convert as usual.
  * @param {any} result PyProxy of a dict
- * @param {string[]} arrayKeys
+ * @returns {[Record<string, any>, Transferable[]]} the object and the buffers to transfer
  */
-function toPlain(result, arrayKeys) {
+function toPlain(result) {
   /** @type {Record<string, any>} */
   const plain = {};
+  const transfer = [];
   for (const key of result.keys()) {
-    plain[key] = arrayKeys.includes(key) ? takeBytes(result, key) : result.get(key);
+    const value = result.get(key);
+    if (value && typeof value === "object" && typeof value.getBuffer === "function") {
+      try {
+        plain[key] = copyBuffer(value);
+        transfer.push(plain[key].buffer);
+      } finally {
+        value.destroy();
+      }
+    } else if (value && typeof value === "object" && typeof value.destroy === "function") {
+      plain[key] = value.toJs();
+      value.destroy();
+    } else {
+      plain[key] = value;
+    }
   }
-  return plain;
+  return [plain, transfer];
 }
 
-/** Handlers by request type: each returns [payload, transferables]. */
-const HANDLERS = {
-  [REQUEST.INIT]: async (/** @type {any} */ kernel) => {
-    const info = kernel.web.info();
-    try {
-      return [info.toJs({ dict_converter: Object.fromEntries }), []];
-    } finally {
-      info.destroy();
-    }
-  },
-  [REQUEST.QUANTIZE]: async (/** @type {any} */ kernel, /** @type {any} */ payload, /** @type {number} */ id) => {
-    const progress = (/** @type {number} */ nIter, /** @type {number} */ maxIter) =>
+/** Requests answered by the kmeans.web function of the same name. */
+const PYTHON_FUNCTIONS = new Set(Object.values(REQUEST).filter((type) => type !== REQUEST.INIT));
+
+/**
+ * Call kmeans.web.<type>(**payload) and convert its dict. Long runs get a progress callback.
+ * @param {any} kernel
+ * @param {string} type
+ * @param {any} payload
+ * @param {number} id
+ */
+function callPython(kernel, type, payload, id) {
+  const kwargs = { ...payload };
+  if (type === REQUEST.QUANTIZE) {
+    kwargs.progress = (/** @type {number} */ nIter, /** @type {number} */ maxIter) =>
       postMessage({ id, type: REPLY.PROGRESS, payload: { n_iter: nIter, max_iter: maxIter } });
-    const result = kernel.web.quantize.callKwargs({ ...payload, progress });
-    try {
-      const plain = toPlain(result, ["indices", "palette"]);
-      return [plain, [plain.indices.buffer, plain.palette.buffer]];
-    } finally {
-      result.destroy();
-    }
-  },
-  [REQUEST.ENCODE_PNG]: async (/** @type {any} */ kernel, /** @type {any} */ payload) => {
-    const result = kernel.web.encode_png.callKwargs(payload);
-    try {
-      const plain = toPlain(result, ["png"]);
-      return [plain, [plain.png.buffer]];
-    } finally {
-      result.destroy();
-    }
-  },
-};
+  }
+  const result = kernel.web[type].callKwargs(kwargs);
+  try {
+    return toPlain(result);
+  } finally {
+    result.destroy();
+  }
+}
+
+/** @param {any} kernel */
+function info(kernel) {
+  const result = kernel.web.info();
+  try {
+    return [result.toJs({ dict_converter: Object.fromEntries }), []];
+  } finally {
+    result.destroy();
+  }
+}
 
 /**
  * Load the Pyodide packages a request type needs, once.
@@ -118,7 +132,11 @@ async function loadLazyPackages(kernel, type) {
 function describe(error) {
   const text = String(error && error.message ? error.message : error).trim();
   if (error && error.type) {
-    const lines = text.split("\n").filter((line) => line.trim());
+    const missing = text.match(/No module named '([^']+)'/);
+    if (missing) {
+      return `the Python package “${missing[1]}” could not be loaded; if you are offline, connect once so it can be saved`;
+    }
+    const lines = text.split("\n").filter((line) => line.trim() && !line.startsWith("See https://"));
     const last = lines[lines.length - 1] || text;
     return last.replace(/^[A-Za-z_.]*(Error|Exception|Warning): /, "");
   }
@@ -128,11 +146,12 @@ function describe(error) {
 self.onmessage = async (/** @type {MessageEvent} */ event) => {
   const { id, type, payload } = event.data;
   try {
-    const handler = HANDLERS[type];
-    if (!handler) throw new Error(`unknown request type ${JSON.stringify(type)}`);
+    if (type !== REQUEST.INIT && !PYTHON_FUNCTIONS.has(type)) {
+      throw new Error(`unknown request type ${JSON.stringify(type)}`);
+    }
     const kernel = await ready;
     await loadLazyPackages(kernel, type);
-    const [result, transfer] = await handler(kernel, payload, id);
+    const [result, transfer] = type === REQUEST.INIT ? info(kernel) : callPython(kernel, type, payload, id);
     postMessage({ id, type: REPLY.RESULT, payload: result }, { transfer });
   } catch (error) {
     const name = error && error.type ? error.type : (error && error.name) || "Error";

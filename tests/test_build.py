@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import importlib.util
@@ -107,11 +108,18 @@ def repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / "static" / "__pycache__").mkdir(parents=True)
     (repo / "py" / "kmeans").mkdir(parents=True)
-    (repo / "index.html").write_text("<!doctype html><title>k</title>")
+    (repo / "index.html").write_text(
+        '<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src '
+        "'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self'\"><title>k</title>"
+    )
     (repo / "embed.html").write_text("<!doctype html><title>embed</title>")
     (repo / "static" / "app.js").write_text("import './config.js';\n")
     (repo / "static" / "config.js").write_text("export const PYODIDE_BASE = 'dev';\n")
-    (repo / "static" / "sw.js").write_text('const CACHE = "static-__BUILD_HASH__";\n')
+    (repo / "static" / "sw.js").write_text(
+        'const CACHE = "kmeans-__BUILD_HASH__";\n'
+        "const PRECACHE = /* __PRECACHE__ */ {};\n"
+        "const LAZY = /* __LAZY__ */ [];\n"
+    )
     (repo / "static" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     (repo / "py" / "kmeans" / "__init__.py").write_text("__version__ = '0'\n")
     return repo
@@ -373,13 +381,74 @@ def test_build_assembles_dist(repo: Path, cache: Path, lock: dict, tmp_path: Pat
     assert _config_value(config, "BUILD_HASH") == summary.build_hash
     assert re.fullmatch(r"[0-9a-f]{12}", summary.build_hash)
     assert _config_value(config, "PYODIDE_VERSION") == build.PYODIDE_VERSION
-    assert _config_value(config, "PRECACHE") == [f for f in files if f != "static/sw.js"]
-    sw = (out / "static" / "sw.js").read_text()
-    assert sw == f'const CACHE = "static-{summary.build_hash}";\n'
+    assert "sw.js" in files and "static/sw.js" not in files  # at the root: its scope is the site
+    cache_name, precache, lazy = _service_worker_values(out)
+    assert cache_name == f"kmeans-{summary.build_hash}"
+    assert sorted([*precache, *lazy]) == [f for f in files if f != "sw.js"]
     assert summary.files == len(files)
     assert summary.pyodide_bytes == sum(
         (out / f).stat().st_size for f in files if f.startswith("pyodide/")
     )
+
+
+def _service_worker_values(out: Path):
+    """The cache name and the two file lists build.py wrote into sw.js."""
+    sw = (out / "sw.js").read_text()
+    assert "__" not in sw, "a placeholder is left"
+    cache_name = re.search(r'const CACHE = "(.*?)";', sw).group(1)
+    precache = json.loads(re.search(r"const PRECACHE = (\{.*?\});", sw, re.DOTALL).group(1))
+    lazy = json.loads(re.search(r"const LAZY = (\[.*?\]);", sw, re.DOTALL).group(1))
+    return cache_name, precache, lazy
+
+
+def test_service_worker_precaches_numpy_and_pillow_and_lazily_the_rest(repo, cache, lock, tmp_path):
+    out = tmp_path / "dist"
+    build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+    _, precache, lazy = _service_worker_values(out)
+    wheel = {n: "pyodide/" + lock["packages"][n]["file_name"] for n in lock["packages"]}
+    assert {wheel["numpy"], wheel["pillow"], "index.html", "embed.html", "static/config.js"} <= set(
+        precache
+    )
+    assert {"static/kmeans.zip", "pyodide/pyodide.asm.wasm", "pyodide/pyodide-lock.json"} <= set(
+        precache
+    )
+    assert lazy == sorted(wheel[n] for n in ("cycler", "matplotlib", "python-dateutil", "six"))
+
+
+def test_service_worker_pins_each_precached_file_by_its_sha256(repo, cache, lock, tmp_path):
+    out = tmp_path / "dist"
+    build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+    _, precache, _ = _service_worker_values(out)
+    for path, integrity in precache.items():
+        digest = hashlib.sha256((out / path).read_bytes()).digest()
+        assert integrity == "sha256-" + base64.b64encode(digest).decode(), path
+
+
+def test_a_new_build_gets_a_new_cache_name(repo, cache, lock, tmp_path):
+    kwargs = {"repo": repo, "cache": cache, "download": _fake_pip(lock), "log": print}
+    first = _service_worker_values(build.build(tmp_path / "a", **kwargs).out)[0]
+    (repo / "py" / "kmeans" / "__init__.py").write_text("__version__ = '1'\n")
+    second = _service_worker_values(build.build(tmp_path / "b", **kwargs).out)[0]
+    assert first != second and first.startswith("kmeans-") and second.startswith("kmeans-")
+
+
+def test_a_service_worker_without_placeholders_is_reported(repo, cache, lock, tmp_path):
+    (repo / "static" / "sw.js").write_text("// nothing to fill in\n")
+    messages: list[str] = []
+    build.build(
+        tmp_path / "dist", repo=repo, cache=cache, download=_fake_pip(lock), log=messages.append
+    )
+    assert sum("has no" in m for m in messages) == 3
+
+
+def test_csp_source_is_added_to_the_named_directives_only():
+    policy = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'"
+    assert build.add_csp_source(policy, "https://cdn.test", ["script-src", "connect-src"]) == (
+        "default-src 'none'; script-src 'self' https://cdn.test; "
+        "connect-src 'self' https://cdn.test; img-src 'self'"
+    )
+    twice = build.add_csp_source(policy, "https://cdn.test", ["img-src"])
+    assert build.add_csp_source(twice, "https://cdn.test", ["img-src"]) == twice
 
 
 def test_build_is_idempotent_and_the_hash_tracks_content(repo, cache, lock, tmp_path):
@@ -420,6 +489,14 @@ def test_cdn_build_ships_no_pyodide(repo: Path, tmp_path: Path):
     assert _config_value(config, "PYODIDE_BASE") == (
         f"https://cdn.jsdelivr.net/pyodide/v{build.PYODIDE_VERSION}/full/"
     )
+    # The pages' CSP lets the worker load Pyodide from the CDN; the sources keep the strict one.
+    html = (out / "index.html").read_text()
+    assert "script-src 'self' 'wasm-unsafe-eval' https://cdn.jsdelivr.net;" in html
+    assert "connect-src 'self' https://cdn.jsdelivr.net;" in html
+    assert "img-src 'self'\"" in html
+    assert "cdn" not in (repo / "index.html").read_text()
+    _, precache, lazy = _service_worker_values(out)
+    assert lazy == [] and not any(p.startswith("pyodide/") for p in precache)
 
 
 def test_missing_page_fails_before_touching_dist(repo: Path, cache: Path, lock, tmp_path: Path):

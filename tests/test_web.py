@@ -6,9 +6,8 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from kmeans import make_points, quantize_image, run_kmeans, web
+from PIL import Image
 
 
 def rgba_image(height=20, width=30, seed=0):

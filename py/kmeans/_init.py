@@ -49,7 +49,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
     indices : ndarray of shape (n_clusters,)
         The rows of `X` that were chosen.
     """
-    n_samples, n_features = X.shape
+    n_features = X.shape[1]
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
     centers = np.empty((n_clusters, n_features), dtype=np.float64)
@@ -60,7 +60,6 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
     centers[0] = X[first]
     indices[0] = first
     closest_sq = _squared_distances_to_row(X, X[first])
-    current_potential = float((closest_sq * sample_weight).sum())
 
     for c in range(1, n_clusters):
         cumulative = np.cumsum(sample_weight * closest_sq)
@@ -73,7 +72,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
                 best_potential, best_candidate, best_sq = potential, int(candidate), candidate_sq
         centers[c] = X[best_candidate]
         indices[c] = best_candidate
-        closest_sq, current_potential = best_sq, best_potential
+        closest_sq = best_sq
     return centers, indices
 
 

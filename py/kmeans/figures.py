@@ -85,7 +85,7 @@ def plot_palette(palette, *, title=None):
         rgb = colour[:3] / 255
         ax.add_patch(_rectangle(column, rows - 1 - row, rgb))
         luminance = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-        ax.text(column + 0.45, rows - 1 - row + 0.45, "#%02x%02x%02x" % tuple(colour[:3]),
+        ax.text(column + 0.45, rows - 1 - row + 0.45, "#{:02x}{:02x}{:02x}".format(*colour[:3]),
                 ha="center", va="center", fontsize=6, color="black" if luminance > 0.5 else "white")
     ax.set_xlim(0, columns)
     ax.set_ylim(0, rows)

@@ -8,6 +8,8 @@ chromium``).
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import sys
 import threading
@@ -18,7 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-import build  # noqa: E402  (the repo's build.py: its server and zip are what we test against)
+import build
 
 DIST = Path(os.environ.get("KMEANS_DIST", REPO / "dist"))
 
@@ -70,7 +72,22 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "accept_downloads": True, "viewport": {"width": 1280, "height": 900}}
+    # Every test runs under the pages' Content-Security-Policy. Playwright evaluates a bare string
+    # *expression* given to wait_for_function with eval, which the CSP forbids, so the tests pass
+    # functions instead: "() => ...".
+    return {
+        **browser_context_args,
+        "accept_downloads": True,
+        "viewport": {"width": 1280, "height": 900},
+    }
+
+
+@pytest.fixture
+def strict_context(browser, browser_context_args):
+    """A fresh browser context that enforces the pages' Content-Security-Policy (closed after the test)."""
+    context = browser.new_context(**{**browser_context_args, "bypass_csp": False})
+    yield context
+    context.close()
 
 
 @pytest.fixture(scope="session")
@@ -124,8 +141,69 @@ def app(page, site_url):
     parts = urlsplit(site_url)
     watch = PageWatch(page, f"{parts.scheme}://{parts.netloc}")
     page.goto(site_url)
-    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
     page.watch = watch
     yield page
     assert watch.foreign_requests() == [], "requests left localhost"
     assert watch.console_errors == [], "the console showed errors"
+
+
+class Server:
+    """A static server of a folder on a free port of 127.0.0.1, recording every request it gets.
+
+    ``headers`` are added to every response (e.g. ``Access-Control-Allow-Origin``); ``log`` holds
+    ``(method, path, request body length, status)`` tuples; ``sent`` counts the body bytes sent.
+    """
+
+    def __init__(self, root, base="/", headers=None):
+        self.log = []
+        self.sent = 0
+        outer = self
+
+        class Handler(build.StaticHandler):
+            def send_response(self, code, message=None):
+                length = int(self.headers.get("Content-Length") or 0) if self.headers else 0
+                outer.log.append((self.command, self.path, length, code))
+                super().send_response(code, message)
+
+            def end_headers(self):
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                super().end_headers()
+
+            def copyfile(self, source, outputfile):
+                outer.sent += os.fstat(source.fileno()).st_size
+                super().copyfile(source, outputfile)
+
+        handler = functools.partial(Handler, directory=str(root), base=build.normalize_base(base))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.origin + build.normalize_base(base)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+        self.running = True
+
+    def stop(self):
+        """Stop answering: later requests to this origin fail like a network that is off."""
+        if self.running:
+            self.running = False
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve():
+    """Start servers with ``serve(root, base="/", headers=None) -> Server``; all stop after the test."""
+    servers = []
+
+    def start(root, base="/", headers=None):
+        server = Server(root, base, headers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -6,9 +6,8 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from kmeans import web
+from PIL import Image
 
 from .conftest import RUN_TIMEOUT_MS
 
@@ -47,12 +46,28 @@ def choose_file(page, name, data, mime="image/png"):
     page.set_input_files("#image-input", files=[{"name": name, "mimeType": mime, "buffer": data}])
 
 
+def record_states(page):
+    """Log every value data-state takes from now on, in window.stateLog."""
+    page.evaluate(
+        """() => {
+            window.stateLog = [];
+            window.stateObserver?.disconnect();
+            window.stateObserver = new MutationObserver(() => window.stateLog.push(document.body.dataset.state));
+            window.stateObserver.observe(document.body, {attributes: true, attributeFilter: ['data-state']});
+        }"""
+    )
+
+
 def compress(page, name, data, *, k=8, seed=0, max_iter=300):
     page.fill("#k", str(k))
     page.fill("#seed", str(seed))
     page.fill("#max-iter", str(max_iter))
+    record_states(page)
     choose_file(page, name, data)  # choosing an image starts a run
-    page.wait_for_function(DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    # Decoding is asynchronous: wait for this run to start, then to end.
+    page.wait_for_function(
+        "() => window.stateLog.includes('running') && " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS
+    )
     assert page.get_attribute("body", "data-state") == "done", page.text_content("#status")
 
 
@@ -125,12 +140,12 @@ def test_cancel_returns_to_ready_and_the_next_run_completes(app):
     app.fill("#k", "128")
     app.fill("#max-iter", "1000")
     choose_file(app, "large.png", make_png(800, 600, seed=2))
-    app.wait_for_function("document.body.dataset.state === 'running'", timeout=RUN_TIMEOUT_MS)
-    app.wait_for_function("/iteration/.test(document.getElementById('status').textContent)", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => document.body.dataset.state === 'running'", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => /iteration/.test(document.getElementById('status').textContent)", timeout=RUN_TIMEOUT_MS)
     app.click("#cancel")
     assert app.get_attribute("body", "data-state") == "loading"
     assert "Cancelled" in app.text_content("#status")
-    app.wait_for_function("document.body.dataset.state === 'ready'", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=RUN_TIMEOUT_MS)
     compress(app, "small.png", make_png(), k=4)
     assert len(np.unique(canvas_pixels(app, "result").reshape(-1, 4), axis=0)) <= 4
 
@@ -149,7 +164,7 @@ def test_bad_file_shows_an_error_and_a_good_file_works_after(app, name, data, me
     before = canvas_pixels(app, "result")
     mime = "text/plain" if name.endswith(".txt") else "image/png"
     choose_file(app, name, data, mime)
-    app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     status = app.text_content("#status")
     assert message in status and name in status
     # Nothing the user had is lost: the previous result is still drawn.
@@ -160,11 +175,11 @@ def test_bad_file_shows_an_error_and_a_good_file_works_after(app, name, data, me
 def test_k_out_of_range_is_refused_with_a_message(app):
     app.fill("#k", "300")
     app.click("#run")
-    app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     assert "Colours (K) must be a whole number from 2 to 256" in app.text_content("#status")
     app.fill("#k", "4")
     app.click("#run")
-    app.wait_for_function(DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
     assert app.get_attribute("body", "data-state") == "done"
 
 
@@ -173,7 +188,7 @@ def test_an_image_over_the_size_limit_is_refused(app):
     buffer = io.BytesIO()
     Image.new("RGB", (6000, 5000), (10, 20, 30)).save(buffer, format="PNG")
     choose_file(app, "huge.png", buffer.getvalue())
-    app.wait_for_function("document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
+    app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     status = app.text_content("#status")
     assert "30.0 megapixels" in status and f"limit is {web.MAX_MEGAPIXELS} megapixels" in status
 

@@ -1,0 +1,43 @@
+// @ts-check
+/** What the full page (app.js) and the embed (embed.js) share: the limits, input checks and the run. */
+import { REQUEST } from "./protocol.js";
+
+/** Largest image accepted, in megapixels (kmeans.web.MAX_MEGAPIXELS says the same in Python). */
+export const MAX_MEGAPIXELS = 25;
+/** Boot stages, as the status line names them. */
+export const BOOT_LABELS = { runtime: "the Python runtime", numpy: "NumPy", kmeans: "the kmeans package" };
+
+/**
+ * Read a whole number from a number input, or throw a message naming the field and the range.
+ * @param {HTMLInputElement} input
+ * @param {string} label
+ */
+export function readInt(input, label) {
+  const min = Number(input.min);
+  const max = Number(input.max);
+  const value = Number(input.value);
+  if (input.value.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    throw new Error(`${label} must be a whole number from ${min} to ${max}; got “${input.value}”.`);
+  }
+  input.removeAttribute("aria-invalid");
+  return value;
+}
+
+/**
+ * Quantize an image in the worker; the pixels are copied, so `imageData` stays drawable.
+ * @param {import("./worker-client.js").WorkerClient} client
+ * @param {ImageData} imageData
+ * @param {{nColors: number, seed: number, maxIter: number, onProgress?: (payload: {n_iter: number}) => void}} options
+ * @returns {Promise<import("./protocol.js").QuantizeResult>}
+ */
+export function quantizeImage(client, imageData, { nColors, seed, maxIter, onProgress }) {
+  const { width, height } = imageData;
+  const pixels = new Uint8Array(imageData.data);
+  return client.request(
+    REQUEST.QUANTIZE,
+    { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter },
+    { transfer: [pixels.buffer], onProgress },
+  );
+}

@@ -1,0 +1,173 @@
+// @ts-check
+/**
+ * The embed (embed.html?src=IMAGE_URL&k=8), sized for an <iframe>: one image, K, Run, the result and
+ * a link to the full page. Python is loaded only when Run is first pressed, so a blog post that shows
+ * the embed costs its readers nothing until they use it.
+ *
+ * document.body.dataset.state: loading (the image) | ready (Run enabled) | running (loading Python,
+ * then compressing) | done | error.
+ */
+import { WorkerClient } from "./worker-client.js";
+import { decodeImage } from "./images.js";
+import { drawImageData, paletteToImageData } from "./draw.js";
+import { BOOT_LABELS, MAX_MEGAPIXELS, quantizeImage, readInt } from "./compress.js";
+
+const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
+const SEED = 0;
+const MAX_ITER = 300;
+
+const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
+const ui = {
+  form: $("controls"),
+  k: $("k"),
+  run: $("run"),
+  progress: $("progress"),
+  status: $("status"),
+  original: $("original"),
+  originalCaption: $("original-caption"),
+  result: $("result"),
+  resultCaption: $("result-caption"),
+};
+
+/** The decoded image, once it has loaded. @type {ImageData | null} */
+let imageData = null;
+
+const client = new WorkerClient({ onStatus: showBootStatus, onBootError: (error) => showError(error, "Python could not be loaded: ") });
+
+/** @param {"loading" | "ready" | "running" | "done" | "error"} state */
+function setState(state) {
+  document.body.dataset.state = state;
+  ui.run.disabled = !imageData || state === "loading" || state === "running";
+}
+
+/** @param {string} text */
+function say(text) {
+  ui.status.textContent = text;
+}
+
+/**
+ * @param {unknown} error
+ * @param {string} [prefix] what went wrong, before the error's own message
+ */
+function showError(error, prefix = "Error: ") {
+  console.warn(error);
+  setState("error");
+  ui.progress.value = 0;
+  say(prefix + (error instanceof Error ? error.message : String(error)));
+}
+
+/** @param {{stage: string, step: number, steps: number}} status */
+function showBootStatus({ stage, step, steps }) {
+  if (stage === "ready") return;
+  const what = BOOT_LABELS[/** @type {keyof BOOT_LABELS} */ (stage)] || stage;
+  say(`Loading ${what} (${step} of ${steps - 1}), once…`);
+  ui.progress.value = (step - 1) / (steps - 1);
+}
+
+/**
+ * Fetch the image at `src` (relative to this page, or on another site that allows it with CORS).
+ * @param {string} src
+ * @returns {Promise<{blob: Blob, name: string}>}
+ */
+export async function fetchImage(src) {
+  /** @type {URL} */
+  let url;
+  try {
+    url = new URL(src, location.href);
+  } catch {
+    throw new Error(`“${src}” is not a web address.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new Error(`“${src}” is not an http or https address.`);
+  }
+  /** @type {Response} */
+  let response;
+  try {
+    response = await fetch(url, { mode: "cors", credentials: "omit" });
+  } catch {
+    throw new Error(await explainFailure(url));
+  }
+  if (!response.ok) {
+    throw new Error(`the server of ${url.href} answered ${response.status} ${response.statusText}`.trim() + ".");
+  }
+  return { blob: await response.blob(), name: fileName(url) };
+}
+
+/**
+ * Tell a refusal (CORS) from an unreachable server: fetch cannot, but an opaque request to the same
+ * address succeeds when the server answers at all.
+ * @param {URL} url
+ */
+async function explainFailure(url) {
+  try {
+    await fetch(url, { mode: "no-cors", credentials: "omit" });
+  } catch {
+    return `${url.href} could not be reached. Check the address (and that its server allows other sites to read it).`;
+  }
+  return (
+    `the server of ${url.href} does not allow other sites to read it (CORS). ` +
+    "Host the image where it is sent with “Access-Control-Allow-Origin: *”, or next to this page."
+  );
+}
+
+/** @param {URL} url */
+function fileName(url) {
+  const last = url.pathname.split("/").filter(Boolean).pop() || url.hostname;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
+async function loadImage() {
+  const params = new URLSearchParams(location.search);
+  if (params.has("k")) ui.k.value = params.get("k");
+  const src = params.get("src");
+  setState("loading");
+  say("Loading the image…");
+  try {
+    const { blob, name } = src ? await fetchImage(src) : { blob: await (await fetch(SAMPLE_URL)).blob(), name: "flower.jpg" };
+    imageData = await decodeImage(blob, name, MAX_MEGAPIXELS);
+    drawImageData(ui.original, imageData);
+    ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}`;
+    setState("ready");
+    say("Press Run to reduce it to K colours with K-means.");
+  } catch (error) {
+    showError(error, "The image could not be loaded: ");
+  }
+}
+
+async function run() {
+  if (!imageData) return;
+  try {
+    const nColors = readInt(ui.k, "Colours (K)");
+    const { width, height } = imageData;
+    setState("running");
+    ui.progress.value = 0;
+    say(`Compressing to ${nColors} colours…`);
+    const quantized = await quantizeImage(client, imageData, {
+      nColors,
+      seed: SEED,
+      maxIter: MAX_ITER,
+      onProgress: ({ n_iter }) => {
+        ui.progress.value = n_iter / MAX_ITER;
+        say(`Compressing to ${nColors} colours: iteration ${n_iter}…`);
+      },
+    });
+    drawImageData(ui.result, paletteToImageData(quantized.indices, quantized.palette, width, height));
+    ui.resultCaption.textContent = `${quantized.n_colors} colours`;
+    ui.progress.value = 1;
+    setState("done");
+    const psnr = quantized.psnr === undefined || quantized.psnr === null ? "exact" : `PSNR ${quantized.psnr.toFixed(1)} dB`;
+    say(`Done: ${quantized.n_colors} colours, ${psnr}.`);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+ui.form.addEventListener("submit", (/** @type {Event} */ event) => {
+  event.preventDefault();
+  if (!ui.run.disabled) run();
+});
+loadImage();

@@ -1,0 +1,121 @@
+"""embed.html in an <iframe> on another site, with an image from a third origin (CORS), CSP enforced."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+from kmeans import web
+
+from .conftest import BOOT_TIMEOUT_MS
+from .helpers import wait_state
+from .test_compress_page import canvas_pixels, make_png, png_pixels
+
+
+@pytest.fixture
+def images(tmp_path):
+    """A folder with one test photo, to be served as another site."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "photo.png").write_bytes(make_png(72, 48, seed=12))
+    return folder
+
+
+def test_the_pages_snippet_embeds_a_cors_image_that_compresses_in_the_frame(
+    strict_context, dist, serve, images
+):
+    site = serve(dist)
+    blog = serve(
+        images, headers={"Access-Control-Allow-Origin": "*"}
+    )  # the blog, also hosting the image
+    photo = blog.url + "photo.png"
+
+    page = strict_context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(site.url)
+    page.fill("#k", "5")
+    page.click(".embed-help summary")
+    page.fill("#embed-src", photo)
+    snippet = page.input_value("#embed-code")
+    address = f"{site.url}embed.html?{urlencode({'src': photo, 'k': 5})}"
+    assert snippet == (
+        f'<iframe src="{address.replace("&", "&amp;")}" title="K-means image compression" '
+        'width="720" height="400" loading="lazy" style="border: 0; max-width: 100%;"></iframe>'
+    )
+
+    post = f'<!doctype html><title>My post</title><link rel="icon" href="data:,">\n<h1>My post</h1>\n{snippet}\n'
+    (images / "post.html").write_text(post)
+    with page.expect_event(
+        "framenavigated", lambda frame: "/embed.html?" in frame.url
+    ) as navigated:
+        page.goto(blog.url + "post.html")
+    frame = navigated.value
+    assert wait_state(frame, "ready", "error") == "ready", frame.text_content("#status")
+    assert frame.text_content("#original-caption") == "photo.png, 72×48"
+    assert frame.input_value("#k") == "5"
+    assert frame.evaluate("() => document.getElementById('full-page').href") == site.url
+
+    frame.click("#run")  # Python loads only now
+    assert wait_state(frame, "done", "error", timeout=BOOT_TIMEOUT_MS) == "done", (
+        frame.text_content("#status")
+    )
+    original = png_pixels((images / "photo.png").read_bytes())
+    assert np.array_equal(canvas_pixels(frame, "original"), original)
+    expected = web.quantize(original.tobytes(), 72, 48, n_colors=5, seed=0, max_iter=300)
+    expected_image = expected["palette"].reshape(-1, 4)[expected["indices"]].reshape(original.shape)
+    assert np.array_equal(canvas_pixels(frame, "result"), expected_image)
+    assert frame.text_content("#result-caption") == "5 colours"
+    assert frame.text_content("#status").startswith("Done: 5 colours, PSNR ")
+    assert errors == []
+
+
+def closed_url(serve, tmp_path):
+    server = serve(tmp_path)
+    server.stop()
+    return server.url + "photo.png"
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("no-cors", "the server of {src} does not allow other sites to read it (CORS)"),
+        ("closed", "{src} could not be reached"),
+        ("missing", "the server of {src} answered 404"),
+        ("script", "“javascript:alert(1)” is not an http or https address"),
+    ],
+    ids=["no-cors", "unreachable", "404", "javascript-url"],
+)
+def test_an_image_that_cannot_be_read_gives_a_clear_message(
+    strict_context, dist, serve, images, tmp_path, where, message
+):
+    site = serve(dist)
+    src = {
+        "no-cors": lambda: serve(images).url + "photo.png",
+        "closed": lambda: closed_url(serve, tmp_path),
+        "missing": lambda: (
+            serve(images, headers={"Access-Control-Allow-Origin": "*"}).url + "nope.png"
+        ),
+        "script": lambda: "javascript:alert(1)",
+    }[where]()
+    page = strict_context.new_page()
+    page.goto(f"{site.url}embed.html?{urlencode({'src': src, 'k': 4})}")
+    assert wait_state(page, "ready", "error") == "error"
+    assert message.format(src=src) in page.text_content("#status")
+    assert page.is_disabled("#run")
+    assert page.evaluate("() => document.querySelectorAll('img, script:not([src])').length") == 0
+
+
+def test_without_src_the_embed_shows_the_sample_and_refuses_a_bad_k(strict_context, dist, serve):
+    site = serve(dist)
+    page = strict_context.new_page()
+    page.goto(site.url + "embed.html?k=1")
+    assert wait_state(page, "ready", "error") == "ready"
+    assert page.text_content("#original-caption") == "flower.jpg, 640×427"
+    page.click("#run")
+    assert wait_state(page, "error") == "error"
+    assert "Colours (K) must be a whole number from 2 to 256; got “1”" in page.text_content(
+        "#status"
+    )
+    assert page.evaluate("() => document.getElementById('result').width") == 0

@@ -1,0 +1,202 @@
+"""The service worker (sw.js, registered by offline.js): after one visit the page loads, compresses and
+downloads with the server gone; a new build replaces the old cache and never mixes with it.
+
+These tests start their own servers (they stop one mid-test) and enforce the pages' CSP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from .conftest import REPO, build
+from .helpers import build_hash, cache_contents, compress_file, wait_booted, wait_offline
+from .test_compress_page import canvas_pixels, make_png
+
+
+def precached_paths(dist) -> set[str]:
+    """The files sw.js caches at install, as written by build.py."""
+    text = (dist / "sw.js").read_text()
+    return set(json.loads(re.search(r"const PRECACHE = (\{.*?\});", text, re.DOTALL).group(1)))
+
+
+def collect_errors(page) -> list[str]:
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def test_after_one_visit_the_page_works_with_the_network_off(strict_context, dist, serve, tmp_path):
+    server = serve(dist)
+    page = strict_context.new_page()
+    errors = collect_errors(page)
+    page.goto(server.url)
+    wait_booted(page)
+    wait_offline(page)
+    assert page.text_content("#offline-status") == "Ready to work offline"
+
+    name = f"kmeans-{build_hash(dist)} /"
+    caches = cache_contents(page)
+    assert list(caches) == [name]
+    cached = {url.removeprefix(server.url) for url in caches[name]}
+    assert cached == precached_paths(dist)
+    # Pillow writes the download: cached although nothing was downloaded online.
+    assert any(path.startswith("pyodide/pillow-") for path in cached)
+    assert not any(path.startswith("pyodide/matplotlib-") for path in cached)  # cached on first use
+
+    server.stop()
+    strict_context.set_offline(True)
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.reload()
+    wait_booted(page)
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+
+    png = make_png(80, 60, seed=7)
+    compress_file(page, "offline.png", png, k=4)
+    result = canvas_pixels(page, "result")
+    assert len(np.unique(result.reshape(-1, 4), axis=0)) <= 4
+    with page.expect_download() as download_info:
+        page.click("#download")
+    path = tmp_path / "offline.png"
+    download_info.value.save_as(path)
+    with Image.open(path) as saved:
+        assert (saved.format, saved.mode, saved.size) == ("PNG", "P", (80, 60))
+        assert np.array_equal(np.asarray(saved.convert("RGBA")), result)
+
+    from_network = [
+        r.url for r in responses if r.url.startswith(server.origin) and not r.from_service_worker
+    ]
+    assert from_network == []
+    assert any(r.url.endswith("pyodide.asm.wasm") for r in responses)
+    assert errors == []
+
+
+# -- a new build --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory):
+    """Builds "a" and "b" of the working tree (NumPy and Pillow only), differing in one meta tag."""
+    cache = build.cache_dir()
+    if not build.runtime_is_cached(cache, log=lambda message: None):
+        pytest.skip("needs the Pyodide cache: run python build.py once")
+    root = tmp_path_factory.mktemp("builds")
+    builds = {}
+    for label in ("a", "b"):
+        repo = root / f"repo-{label}"
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(REPO / "static", repo / "static", ignore=ignore)
+        shutil.copytree(REPO / "py" / "kmeans", repo / "py" / "kmeans", ignore=ignore)
+        for page in REPO.glob("*.html"):
+            shutil.copyfile(page, repo / page.name)
+        index = repo / "index.html"
+        index.write_text(
+            index.read_text().replace(
+                "<head>", f'<head>\n  <meta name="build" content="{label}">', 1
+            )
+        )
+        builds[label] = build.build(
+            root / f"dist-{label}",
+            repo=repo,
+            cache=cache,
+            packages=build.OFFLINE_PACKAGES,
+            log=lambda m: None,
+        )
+    # b is deployed later: its files are newer (Last-Modified revalidation must not answer 304).
+    later = time.time() + 60
+    for path in builds["b"].out.rglob("*"):
+        os.utime(path, (later, later))
+    return builds
+
+
+def point(link, target):
+    """Atomically make ``link`` a symlink to ``target`` (a deploy)."""
+    tmp = link.with_name(link.name + ".new")
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
+UPDATE_JS = """async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    const found = new Promise((resolve) => registration.addEventListener('updatefound', () => resolve(registration.installing), {once: true}));
+    await registration.update();
+    const worker = await Promise.race([found, new Promise((resolve) => setTimeout(resolve, 30000, null))]);
+    if (!worker) return 'no update found';
+    return new Promise((resolve) => {
+        const settled = () => ['installed', 'redundant'].includes(worker.state) && resolve(worker.state);
+        worker.addEventListener('statechange', settled);
+        settled();
+    });
+}"""
+
+DIGESTS_JS = """async (name) => {
+    const cache = await caches.open(name);
+    const out = {};
+    for (const request of await cache.keys()) {
+        const body = await (await cache.match(request)).arrayBuffer();
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+        out[request.url] = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    }
+    return out;
+}"""
+
+
+def test_a_new_build_replaces_the_old_cache_and_never_mixes_files(
+    strict_context, two_builds, serve, tmp_path
+):
+    a, b = two_builds["a"], two_builds["b"]
+    site = tmp_path / "site"
+    point(site, a.out)
+    # A deploy caught half way: b's service worker beside a's files.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for entry in a.out.iterdir():
+        if entry.name != "sw.js":
+            (mixed / entry.name).symlink_to(entry)
+    shutil.copy2(b.out / "sw.js", mixed / "sw.js")  # with b's (later) modification time
+
+    server = serve(site)
+    page = strict_context.new_page()
+    errors = collect_errors(page)
+    page.goto(server.url)
+    wait_booted(page)
+    wait_offline(page)
+    cache_a, cache_b = f"kmeans-{a.build_hash} /", f"kmeans-{b.build_hash} /"
+    assert list(cache_contents(page)) == [cache_a]
+
+    point(site, mixed)
+    assert page.evaluate(UPDATE_JS) == "redundant"  # a file failed its sha256: nothing is mixed
+    assert list(cache_contents(page)) == [cache_a]
+    assert page.text_content("#offline-status") == "Ready to work offline"
+
+    point(site, b.out)
+    page.reload()
+    wait_booted(page)
+    assert page.get_attribute("meta[name=build]", "content") == "a"  # still served from a's cache
+    wait_offline(page, "update")
+    assert page.text_content("#offline-status") == "Update available — reload"
+    with page.expect_navigation():
+        page.click("#offline-status button")
+    wait_booted(page)
+    assert page.get_attribute("meta[name=build]", "content") == "b"
+    wait_offline(page)
+
+    caches = cache_contents(page)
+    assert list(caches) == [cache_b]
+    digests = page.evaluate(DIGESTS_JS, cache_b)
+    assert {url.removeprefix(server.url) for url in digests} == precached_paths(b.out)
+    for url, digest in digests.items():
+        assert (
+            digest
+            == hashlib.sha256((b.out / url.removeprefix(server.url)).read_bytes()).hexdigest()
+        ), url
+    assert errors == []
