@@ -947,9 +947,23 @@ def missing_modules(names: Iterable[str] = TEST_MODULES) -> list[str]:
     return [name for name in names if importlib.util.find_spec(name) is None]
 
 
+def kmeans_installed_elsewhere(repo: Path) -> bool:
+    """True if ``import kmeans`` finds another checkout's package (an older editable install).
+
+    The tests (and the CLI they start in subprocesses) must run this
+    checkout's code, so such an install is replaced.
+    """
+    spec = importlib.util.find_spec("kmeans")
+    if spec is None or not spec.origin:
+        return False
+    return Path(spec.origin).resolve().parent != (repo / "py" / "kmeans").resolve()
+
+
 def install_test_dependencies(repo: Path) -> None:
-    """Run ``pip install -e ".[test]"`` if a test dependency or kmeans itself is missing."""
+    """Run ``pip install -e ".[test]"`` if a test dependency or this checkout's kmeans is missing."""
     missing = missing_modules()
+    if kmeans_installed_elsewhere(repo):
+        missing.append("kmeans from this checkout")
     if not missing:
         return
     print(f"Installing test dependencies (missing: {', '.join(missing)}) ...", flush=True)

@@ -694,3 +694,13 @@ def test_server_missing_file_is_404(request_path):
 )
 def test_normalize_base(base, expected):
     assert build.normalize_base(base) == expected
+
+
+def test_kmeans_installed_from_another_checkout_is_detected(tmp_path, monkeypatch):
+    # This checkout's own package is not "elsewhere"; a fake checkout's is. (Other tests may
+    # have imported a kmeans from a temporary folder: look it up afresh.)
+    for name in [name for name in sys.modules if name == "kmeans" or name.startswith("kmeans.")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert build.kmeans_installed_elsewhere(build.REPO) is False
+    (tmp_path / "py" / "kmeans").mkdir(parents=True)
+    assert build.kmeans_installed_elsewhere(tmp_path) is True
