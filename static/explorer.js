@@ -50,13 +50,14 @@ const ui = {
  *   k: number, centroids: Float64Array | null, history: Float64Array[], trail2d: Float64Array[],
  *   labels: Int32Array | null, inertias: number[], iteration: number, clicks: number[][],
  *   playing: boolean, elbow: {k: Int32Array, inertia: Float64Array} | null,
+ *   generation: number,
  * }}
  */
 const run = {
   dataset: null, name: "", bounds: null,
   k: 3, centroids: null, history: [], trail2d: [],
   labels: null, inertias: [], iteration: 0, clicks: [],
-  playing: false, elbow: null,
+  playing: false, elbow: null, generation: 0,
 };
 
 /** @type {import("./worker-client.js").WorkerClient} */
@@ -209,6 +210,7 @@ async function computeElbow() {
 
 /** Start again from iteration 0 with the current K, initialisation and seed. */
 async function reset() {
+  run.generation += 1; // replies to requests of the previous run are dropped
   run.playing = false;
   run.labels = null;
   run.inertias = [];
@@ -229,10 +231,12 @@ async function reset() {
       return;
     }
     const seed = readInt(ui.seed, "Seed");
+    const generation = run.generation;
     const reply = await client.request(REQUEST.INIT_CENTROIDS, {
       points: run.dataset.points, n_features: run.dataset.n_features, k: run.k,
       init: ui.init.value, seed, projection: run.dataset.projection,
     });
+    if (run.generation !== generation) return; // a newer reset is under way
     startFrom(reply);
     say(`${run.k} centroids placed (${ui.init.selectedOptions[0].textContent.toLowerCase()}). Press Step or Play.`);
   } catch (error) {
@@ -285,12 +289,12 @@ async function stepOnce() {
     finish(`Stopped at the maximum of ${maxIter} iterations.`);
     return false;
   }
-  const dataset = run.dataset;
+  const { dataset, generation } = run;
   const reply = await client.request(REQUEST.STEP, {
     points: dataset.points, n_features: dataset.n_features, centroids: run.centroids,
     projection: dataset.projection,
   });
-  if (run.dataset !== dataset) return false;
+  if (run.generation !== generation) return false; // Reset or new data meanwhile
   run.labels = reply.labels;
   if (reply.converged) {
     finish(`Converged after ${run.iteration} iteration${run.iteration === 1 ? "" : "s"}: no point changed cluster, so no centroid moved.`);
