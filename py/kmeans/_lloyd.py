@@ -123,6 +123,17 @@ _EXPLICIT_BLOCK_ROWS = _BLOCK_BYTES // 8 // 4
 
 
 def _nearest_two(X, centers):
+    """Nearest center, its squared distance, and (a lower bound on) the squared distance to the second.
+
+    Exact and platform-independent for the first two; see
+    :func:`_nearest_two_explicit` and :func:`_nearest_two_expanded`.
+    """
+    if centers.shape[0] >= _EXPANDED_MIN_CLUSTERS:
+        return _nearest_two_expanded(X, centers)
+    return _nearest_two_explicit(X, centers)
+
+
+def _nearest_two_explicit(X, centers):
     """Nearest center, its squared distance, and the squared distance to the second nearest.
 
     One center at a time, the squared distance of every row is built feature
@@ -156,6 +167,61 @@ def _nearest_two(X, centers):
         np.copyto(best, dist, where=closer)
         np.putmask(labels, closer, k)
     return labels, best, second
+
+
+#: From this many clusters on, :func:`_nearest_two` ranks centers with a matrix
+#: product and rechecks only the rows whose best two are nearly tied.
+_EXPANDED_MIN_CLUSTERS = 32
+
+
+def _nearest_two_expanded(X, centers):
+    """:func:`_nearest_two` for many centers: rank by a matrix product, recheck near-ties exactly.
+
+    ``|c|^2 - 2 x.c`` differs from the squared distance by ``|x|^2``, the
+    same for every center of a row, so it ranks the centers of that row.
+    A matrix product computes it fast, but with rounding that depends on
+    the BLAS. So the product only *ranks*: a row whose best two centers are
+    further apart than a bound on that rounding has the same nearest center
+    as the exact computation; the few other rows are recomputed exactly
+    (with the explicit arithmetic of :func:`squared_distances`). The distance to the nearest center is
+    recomputed exactly for every row (:func:`_own_distances`) and the second
+    distance is returned as a lower bound, which is all the Hamerly bounds
+    need. So labels and distances are the same on every platform.
+    """
+    size, n_features = X.shape
+    n_clusters = centers.shape[0]
+    labels = np.empty(size, dtype=np.intp)
+    second = np.empty(size)
+    centers_sq = np.einsum("ij,ij->i", centers, centers)
+    scaled = -2.0 * centers.T
+    x_sq = np.einsum("ij,ij->i", X, X)
+    # A generous bound on the rounding of |c|^2 - 2 x.c + |x|^2 (n_features terms each).
+    scale = float(x_sq.max()) + float(centers_sq.max())
+    slack = 1e-9 * (n_features + 2) * scale + 1e-300
+    step = block_rows(n_clusters)
+    block = np.empty((min(step, size), n_clusters))
+    rows = np.arange(min(step, size))
+    for start in range(0, size, step):
+        stop = min(start + step, size)
+        ranks = block[: stop - start]
+        np.matmul(X[start:stop], scaled, out=ranks)
+        ranks += centers_sq
+        best = np.argmin(ranks, axis=1)
+        here = rows[: stop - start]
+        best_rank = ranks[here, best]
+        ranks[here, best] = np.inf
+        second_rank = ranks.min(axis=1)
+        labels[start:stop] = best
+        second[start:stop] = np.maximum(second_rank + x_sq[start:stop] - slack, 0.0)
+        tied = np.flatnonzero(second_rank - best_rank <= 2 * slack)
+        if tied.size:
+            # Exact distances for these few rows, as a (rows, n_clusters) block: the same
+            # operations in the same order as the explicit kernel, so the same bits.
+            tied += start
+            exact = squared_distances(X[tied], centers)
+            labels[tied] = np.argmin(exact, axis=1)
+            second[tied] = np.partition(exact, 1, axis=1)[:, 1]
+    return labels, _own_distances(X, centers, labels), second
 
 
 def _own_distances(X, centers, labels):

@@ -99,6 +99,21 @@ def test_result_matches_cpython_pixel_for_pixel(app):
     assert app.text_content("#stats [data-stat=psnr]") == f"{expected['psnr']:.2f} dB"
 
 
+def test_many_colours_match_cpython(app):
+    """From 32 clusters on, centers are ranked by a matrix product (no BLAS in Pyodide) and
+    near-ties rechecked exactly: the labels must still be CPython's, bit for bit."""
+    from kmeans import _lloyd
+
+    k = 64
+    assert k >= _lloyd._EXPANDED_MIN_CLUSTERS
+    png = make_png(300, 200, seed=8)
+    compress(app, "many.png", png, k=k, seed=1)
+    original = png_pixels(png)
+    expected = web.quantize(original.tobytes(), 300, 200, n_colors=k, seed=1)
+    expected_image = expected["palette"].reshape(-1, 4)[expected["indices"]].reshape(original.shape)
+    assert np.array_equal(canvas_pixels(app, "result"), expected_image)
+
+
 def test_download_is_a_small_palette_png(app, tmp_path):
     compress(app, "holiday photo.png", make_png(120, 80, seed=9), k=8)
     with app.expect_download() as download_info:
