@@ -79,9 +79,8 @@ def quantize(pixels, width, height, n_colors=16, seed=0, max_iter=300, progress=
         raise ValueError(
             f"expected {width}x{height}x4 = {width * height * 4} RGBA bytes, got {flat.size}"
         )
+    # An opaque RGBA image is fitted in RGB (quantize_image sees that alpha is all 255).
     image = flat.reshape(height, width, 4)
-    if (image[:, :, 3] == 255).all():
-        image = image[:, :, :3]  # opaque: fit RGB only
 
     callback = None
     if progress is not None:
