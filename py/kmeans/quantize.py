@@ -324,6 +324,8 @@ def quantize_image(
     flat = image.reshape(-1, n_channels)
 
     alpha = flat[:, 3] if n_channels == 4 else None
+    if alpha is not None and alpha.min() == 255:
+        alpha = None  # opaque: one pass instead of three
     partly_transparent = alpha is not None and bool(((alpha > 0) & (alpha < 255)).any())
     visible = None if alpha is None else alpha > 0
     if visible is not None and visible.all():
