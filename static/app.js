@@ -64,6 +64,8 @@ function say(text) {
 
 /** @param {{stage: string, step: number, steps: number}} status */
 function showBootStatus({ stage, step, steps }) {
+  // A worker restarted behind the scenes (after a fatal error) boots quietly.
+  if (stage !== "ready" && document.body.dataset.state !== "loading") return;
   if (stage !== "ready") {
     const what = BOOT_LABELS[/** @type {keyof BOOT_LABELS} */ (stage)] || stage;
     say(`${restartNote}Loading ${what} (${step} of ${steps - 1})…`);

@@ -181,7 +181,8 @@ async function loadFile(file) {
   if (!file) return;
   try {
     const data = new Uint8Array(await file.arrayBuffer());
-    const dataset = await client.request(REQUEST.LOAD_POINTS, { data, name: file.name }, { transfer: [data.buffer] });
+    // Not transferred: a copy stays here, so the request can be sent again if the worker restarts.
+    const dataset = await client.request(REQUEST.LOAD_POINTS, { data, name: file.name });
     ui.sample.querySelector("option[value=file]").disabled = false;
     ui.sample.value = "file";
     await useDataset(dataset, file.name);

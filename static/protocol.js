@@ -3,7 +3,8 @@
  * The one message protocol between the page (worker-client.js) and the worker (worker.js).
  *
  * Request, page → worker: {id, type, payload}. Every request gets exactly one reply with the same id:
- * {id, type: "result", payload} or {id, type: "error", error: {name, message}}. While a request runs
+ * {id, type: "result", payload} or {id, type: "error", error: {name, message, fatal}}; `fatal` means the
+ * runtime itself failed (not a Python exception), so the page starts a fresh worker. While a request runs
  * the worker may send {id, type: "progress", payload}. Boot steps go out unsolicited as
  * {id: null, type: "status", payload: {stage, step, steps}}.
  *

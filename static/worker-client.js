@@ -64,16 +64,33 @@ export class WorkerClient {
    * @returns {Promise<any>}
    */
   request(type, payload, { transfer = [], onProgress } = {}) {
-    const run = () =>
+    /** @param {boolean} mayRetry @returns {Promise<any>} */
+    const send = (mayRetry) =>
       new Promise((resolve, reject) => {
         this.start();
         const id = this.nextId++;
         this.pending.set(id, { resolve, reject, onProgress });
         /** @type {Worker} */ (this.worker).postMessage({ id, type, payload }, transfer);
+      }).catch((error) => {
+        if (!error.fatal) throw error;
+        // The runtime may be broken: start a fresh worker. A request whose buffers were not
+        // transferred can be sent again (the Python side is stateless); others report the error.
+        this.restart();
+        if (mayRetry && transfer.length === 0) return send(false);
+        throw new Error(`Python stopped unexpectedly (${error.message}) and has been restarted; please try again.`);
       });
+    const run = () => send(true);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => {});
     return result;
+  }
+
+  /** Replace the worker with a fresh one (after a fatal error in it). */
+  restart() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.failAll(new Error("the Python worker was restarted"));
+    this.start();
   }
 
   /** Stop whatever runs now: reject pending requests with AbortError, then boot a fresh worker. */
@@ -91,9 +108,10 @@ export class WorkerClient {
   }
 }
 
-/** @param {{name: string, message: string}} error */
-function toError({ name, message }) {
-  const error = new Error(message);
+/** @param {{name: string, message: string, fatal?: boolean}} error */
+function toError({ name, message, fatal }) {
+  const error = /** @type {Error & {fatal: boolean}} */ (new Error(message));
   error.name = name;
+  error.fatal = Boolean(fatal);
   return error;
 }

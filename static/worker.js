@@ -83,23 +83,35 @@ function toPlain(result) {
 const PYTHON_FUNCTIONS = new Set(Object.values(REQUEST).filter((type) => type !== REQUEST.INIT));
 
 /**
- * Call kmeans.web.<type>(**payload) and convert its dict. Long runs get a progress callback.
+ * Call kmeans.web.call(type, **payload) and convert its reply. Python reports its own errors as a
+ * value ({error: {name, message}}), thrown here as an Error marked `python`.
  * @param {any} kernel
  * @param {string} type
  * @param {any} payload
  * @param {number} id
  */
 function callPython(kernel, type, payload, id) {
-  const kwargs = { ...payload };
+  const kwargs = { ...payload, _function: type };
   if (type === REQUEST.QUANTIZE) {
     kwargs.progress = (/** @type {number} */ nIter, /** @type {number} */ maxIter) =>
       postMessage({ id, type: REPLY.PROGRESS, payload: { n_iter: nIter, max_iter: maxIter } });
   }
-  const result = kernel.web[type].callKwargs(kwargs);
+  const reply = kernel.web.call.callKwargs(kwargs);
   try {
-    return toPlain(result);
+    const error = reply.get("error");
+    if (error !== undefined) {
+      const { name, message } = error.toJs({ dict_converter: Object.fromEntries });
+      error.destroy();
+      throw Object.assign(new Error(message), { name, python: true });
+    }
+    const result = reply.get("result");
+    try {
+      return toPlain(result);
+    } finally {
+      result.destroy();
+    }
   } finally {
-    result.destroy();
+    reply.destroy();
   }
 }
 
@@ -154,8 +166,15 @@ self.onmessage = async (/** @type {MessageEvent} */ event) => {
     const [result, transfer] = type === REQUEST.INIT ? info(kernel) : callPython(kernel, type, payload, id);
     postMessage({ id, type: REPLY.RESULT, payload: result }, { transfer });
   } catch (error) {
+    if (error && error.python) {
+      postMessage({ id, type: REPLY.ERROR, error: { name: error.name, message: error.message } });
+      return;
+    }
+    // Not Python's own error: a WebAssembly trap or a failed package load can leave the runtime
+    // unusable, so the page is told to start a fresh worker ("fatal").
+    console.warn("The Python worker failed", error);
     const name = error && error.type ? error.type : (error && error.name) || "Error";
-    postMessage({ id, type: REPLY.ERROR, error: { name, message: describe(error) } });
+    postMessage({ id, type: REPLY.ERROR, error: { name, message: describe(error), fatal: true } });
   }
 };
 

@@ -160,3 +160,15 @@ def test_figure_png_is_a_png():
     history = np.concatenate([init["centroids"], step["centroids"]])
     reply = web.figure_png(data["points"], 2, step["labels"].tobytes(), history.tobytes(), data["projection"], 3)
     assert reply["png"][:8].tobytes() == b"\x89PNG\r\n\x1a\n" and reply["bytes"] > 10_000
+
+
+def test_call_returns_results_and_errors_as_values():
+    data = web.sample_points("blobs", 300, 0)
+    ok = web.call("init_centroids", points=data["points"].tobytes(), n_features=2, k=3, init="random", seed=5)
+    assert set(ok) == {"result"} and ok["result"]["centroids"].shape == (6,)
+    failed = web.call("load_points", data=b"1\n2\n", name="one.csv")
+    assert failed == {"error": {"name": "ValueError", "message": "one.csv: the data has 1 column; at least 2 are needed"}}
+    unknown = web.call("rm_rf", x=1)
+    assert unknown["error"]["message"] == "unknown request type 'rm_rf'"
+    assert set(web.FUNCTIONS) == {"quantize", "encode_png", "load_points", "sample_points", "init_centroids",
+                                  "step", "elbow", "figure_png"}

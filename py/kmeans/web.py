@@ -321,3 +321,38 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
     figure.savefig(buffer, format="png")
     png = buffer.getvalue()
     return {"png": np.frombuffer(png, dtype=np.uint8), "bytes": len(png)}
+
+
+# -- the one entry point the worker calls -----------------------------------------------------
+
+#: The functions the page may call, by request type (static/protocol.js REQUEST).
+FUNCTIONS = {
+    "quantize": quantize,
+    "encode_png": encode_png,
+    "load_points": load_points,
+    "sample_points": sample_points,
+    "init_centroids": init_centroids,
+    "step": step,
+    "elbow": elbow,
+    "figure_png": figure_png,
+}
+
+
+def call(_function, **kwargs) -> dict:
+    """Run ``FUNCTIONS[_function](**kwargs)`` and return ``{"result": ...}`` or ``{"error": ...}``.
+
+    Errors come back as a value, ``{"name": "ValueError", "message": "..."}``,
+    instead of an exception crossing into JavaScript: the message is the
+    user-facing text, with no traceback to parse, and the worker never
+    unwinds a Python exception through the JavaScript boundary (where rare
+    WebAssembly traps were seen in Pyodide 0.27 with Chromium's stack
+    switching).
+    """
+    try:
+        function = FUNCTIONS[_function]
+    except KeyError:
+        return {"error": {"name": "ValueError", "message": f"unknown request type {_function!r}"}}
+    try:
+        return {"result": function(**kwargs)}
+    except Exception as error:  # every failure becomes a message for the page
+        return {"error": {"name": type(error).__name__, "message": str(error)}}
