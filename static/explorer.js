@@ -168,6 +168,8 @@ async function useDataset(dataset, name) {
 async function loadSample() {
   const kind = ui.sample.value;
   try {
+    run.playing = false;
+    setState("running");
     // The samples are fixed (seed 0); the Seed field only changes the initialisation.
     const dataset = await client.request(REQUEST.SAMPLE_POINTS, { kind, n_points: 300, seed: 0 });
     await useDataset(dataset, `Sample (${SAMPLE_LABELS[/** @type {keyof SAMPLE_LABELS} */ (kind)]})`);
@@ -180,6 +182,8 @@ async function loadSample() {
 async function loadFile(file) {
   if (!file) return;
   try {
+    run.playing = false;
+    setState("running");
     const data = new Uint8Array(await file.arrayBuffer());
     // Not transferred: a copy stays here, so the request can be sent again if the worker restarts.
     const dataset = await client.request(REQUEST.LOAD_POINTS, { data, name: file.name });
@@ -233,6 +237,7 @@ async function reset() {
     }
     const seed = readInt(ui.seed, "Seed");
     const generation = run.generation;
+    setState("running"); // busy until the new centroids arrive: Step and Play wait
     const reply = await client.request(REQUEST.INIT_CENTROIDS, {
       points: run.dataset.points, n_features: run.dataset.n_features, k: run.k,
       init: ui.init.value, seed, projection: run.dataset.projection,
