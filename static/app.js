@@ -8,11 +8,10 @@ import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
 import { drawImageData, drawPalette, paletteToImageData } from "./draw.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
-import { BOOT_LABELS, MAX_MEGAPIXELS, quantizeImage, readInt } from "./compress.js";
+import { BOOT_LABELS, MAX_MEGAPIXELS, SAMPLE_NAME, SAMPLE_URL, quantizeImage, readInt } from "./compress.js";
 import { setUpOffline } from "./offline.js";
 import { showEmbedSnippet } from "./embed-snippet.js";
 
-const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const ui = {
@@ -32,7 +31,6 @@ const ui = {
   palette: $("palette"),
   stats: $("stats"),
   download: $("download"),
-  versions: $("versions"),
 };
 
 /** The image being worked on: {name, bytes, imageData}. @type {{name: string, bytes: number, imageData: ImageData} | null} */
@@ -321,7 +319,7 @@ async function loadSample() {
   try {
     const response = await fetch(SAMPLE_URL);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    await openImage(await response.blob(), "flower.jpg", { autoRun: false });
+    await openImage(await response.blob(), SAMPLE_NAME, { autoRun: false });
   } catch (error) {
     console.warn("The sample photo could not be loaded", error);
   }

@@ -4,6 +4,9 @@ import { REQUEST } from "./protocol.js";
 
 /** Largest image accepted, in megapixels (kmeans.web.MAX_MEGAPIXELS says the same in Python). */
 export const MAX_MEGAPIXELS = 25;
+/** The bundled sample photo (CC BY 2.0, see static/samples/LICENSE.md) and its file name. */
+export const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
+export const SAMPLE_NAME = "flower.jpg";
 /** Boot stages, as the status line names them. */
 export const BOOT_LABELS = { runtime: "the Python runtime", numpy: "NumPy", kmeans: "the kmeans package" };
 

@@ -10,9 +10,8 @@
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
 import { drawImageData, paletteToImageData } from "./draw.js";
-import { BOOT_LABELS, MAX_MEGAPIXELS, quantizeImage, readInt } from "./compress.js";
+import { BOOT_LABELS, MAX_MEGAPIXELS, SAMPLE_NAME, SAMPLE_URL, quantizeImage, readInt } from "./compress.js";
 
-const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
 const SEED = 0;
 const MAX_ITER = 300;
 
@@ -127,7 +126,7 @@ async function loadImage() {
   setState("loading");
   say("Loading the image…");
   try {
-    const { blob, name } = src ? await fetchImage(src) : { blob: await (await fetch(SAMPLE_URL)).blob(), name: "flower.jpg" };
+    const { blob, name } = src ? await fetchImage(src) : { blob: await (await fetch(SAMPLE_URL)).blob(), name: SAMPLE_NAME };
     imageData = await decodeImage(blob, name, MAX_MEGAPIXELS);
     drawImageData(ui.original, imageData);
     ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}`;

@@ -14,7 +14,6 @@
 
 /** Request types, each a function of kmeans.web (or handled by the worker itself). */
 export const REQUEST = Object.freeze({
-  INIT: "init",
   QUANTIZE: "quantize",
   ENCODE_PNG: "encode_png",
   LOAD_POINTS: "load_points",

@@ -79,8 +79,8 @@ function toPlain(result) {
   return [plain, transfer];
 }
 
-/** Requests answered by the kmeans.web function of the same name. */
-const PYTHON_FUNCTIONS = new Set(Object.values(REQUEST).filter((type) => type !== REQUEST.INIT));
+/** Requests answered by the kmeans.web function of the same name (kmeans.web.FUNCTIONS). */
+const PYTHON_FUNCTIONS = new Set(Object.values(REQUEST));
 
 /**
  * Call kmeans.web.call(type, **payload) and convert its reply. Python reports its own errors as a
@@ -112,16 +112,6 @@ function callPython(kernel, type, payload, id) {
     }
   } finally {
     reply.destroy();
-  }
-}
-
-/** @param {any} kernel */
-function info(kernel) {
-  const result = kernel.web.info();
-  try {
-    return [result.toJs({ dict_converter: Object.fromEntries }), []];
-  } finally {
-    result.destroy();
   }
 }
 
@@ -158,12 +148,12 @@ function describe(error) {
 self.onmessage = async (/** @type {MessageEvent} */ event) => {
   const { id, type, payload } = event.data;
   try {
-    if (type !== REQUEST.INIT && !PYTHON_FUNCTIONS.has(type)) {
+    if (!PYTHON_FUNCTIONS.has(type)) {
       throw new Error(`unknown request type ${JSON.stringify(type)}`);
     }
     const kernel = await ready;
     await loadLazyPackages(kernel, type);
-    const [result, transfer] = type === REQUEST.INIT ? info(kernel) : callPython(kernel, type, payload, id);
+    const [result, transfer] = callPython(kernel, type, payload, id);
     postMessage({ id, type: REPLY.RESULT, payload: result }, { transfer });
   } catch (error) {
     if (error && error.python) {

@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 
-from . import __version__
 from .images import encode_png as _encode_png
 from .quantize import QuantizedImage, quantize_image
 
@@ -43,11 +42,6 @@ def _check_size(width, height):
             f"the image is {width}x{height} ({megapixels:.1f} megapixels); the limit is "
             f"{MAX_MEGAPIXELS} megapixels: scale it down first"
         )
-
-
-def info() -> dict:
-    """Versions, for the page's footer and the boot log."""
-    return {"version": __version__, "numpy": np.__version__, "max_megapixels": MAX_MEGAPIXELS}
 
 
 def quantize(pixels, width, height, n_colors=16, seed=0, max_iter=300, progress=None) -> dict:
