@@ -236,3 +236,62 @@ def test_weighted_inertia_hand_checked():
     X = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 10.0]])
     centers = np.array([[0.0, 0.0], [10.0, 10.0]])
     assert weighted_inertia(X, np.array([1.0, 2.0, 5.0]), centers, np.array([0, 0, 1])) == 50.0
+
+
+# -- Hamerly bounds: priming and swapped centers --------------------------------------------
+
+def _clustered_points(seed, n_samples=5000, n_features=3, n_clusters=24):
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(0, 255, size=(n_clusters, n_features))
+    X = centers[rng.integers(n_clusters, size=n_samples)] + rng.normal(0, 12, (n_samples, n_features))
+    return np.asfortranarray(np.rint(X)), rng.uniform(0, 255, size=(n_clusters, n_features))
+
+
+@pytest.mark.parametrize("n_clusters", [8, 40], ids=["explicit", "expanded"])
+def test_primed_assigner_gives_the_full_e_step(n_clusters):
+    # Priming with valid but loose bounds (true distances widened by a random
+    # margin, as a coarser level gives them) must not change a single label.
+    X, centers = _clustered_points(1, n_clusters=n_clusters)
+    labels, distances = _run_assign(X, centers)
+    d = squared_distances(X, centers)
+    d[np.arange(X.shape[0]), labels] = np.inf
+    second = np.sqrt(d.min(axis=1))
+    slack = np.random.default_rng(2).uniform(0, 20, X.shape[0])
+    assigner = _lloyd._BoundedAssigner(X)
+    primed = labels.copy()
+    assigner.prime(centers, primed, lower=np.maximum(second - slack, 0), upper=np.sqrt(distances) + slack)
+    moved = centers + np.random.default_rng(3).normal(0, 4, centers.shape)
+    assigner(moved, primed)
+    expected_labels, expected_distances = _run_assign(X, moved)
+    np.testing.assert_array_equal(primed, expected_labels)
+    np.testing.assert_array_equal(assigner.distances(moved, primed), expected_distances)
+
+
+def test_assigner_with_swapped_centers_and_max_shift():
+    # The rounded palette: centers replaced by rounded copies, in another order.
+    X, centers = _clustered_points(4)
+    assigner = _lloyd._BoundedAssigner(X)
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    assigner(centers, labels)
+    rounded = np.rint(centers)
+    order = np.argsort(rounded[:, 0], kind="stable")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    max_shift = float(np.sqrt(((rounded - centers) ** 2).sum(axis=1).max()))
+    labels = inverse[labels]
+    assigner(rounded[order], labels, max_shift=max_shift)
+    expected_labels, _ = _run_assign(X, rounded[order])
+    np.testing.assert_array_equal(labels, expected_labels)
+
+
+def test_lloyd_single_primed_equals_unprimed():
+    X, centers = _clustered_points(5)
+    w = np.random.default_rng(6).integers(1, 9, X.shape[0]).astype(np.float64)
+    plain = lloyd_single(X, w, centers, max_iter=100, tol=0.0)
+    labels, distances = _run_assign(X, centers)
+    assigner = _lloyd._BoundedAssigner(X)
+    assigner.prime(centers, labels, lower=np.zeros(X.shape[0]), upper=np.sqrt(distances) + 1.0)
+    primed = lloyd_single(X, w, centers, max_iter=100, tol=0.0, assigner=assigner, labels_init=labels)
+    np.testing.assert_array_equal(primed[0], plain[0])
+    np.testing.assert_array_equal(primed[2], plain[2])
+    assert primed[1] == plain[1] and primed[3] == plain[3]

@@ -314,3 +314,24 @@ def test_bad_image(image, error, match):
 def test_bad_max_iter():
     with pytest.raises(ValueError, match=r"max_iter must be an integer >= 1"):
         quantize_image(np.zeros((2, 2, 3), np.uint8), 2, max_iter=0)
+
+
+@pytest.mark.parametrize("levels", ["coarse", "coarse+middle"])
+def test_coarse_to_fine_ends_at_an_exact_fixed_point(china, monkeypatch, levels):
+    # With tol=0 the fit must stop only when Lloyd's algorithm on the pixels
+    # would not move: every center is the mean of the pixels nearest to it,
+    # whatever the coarser levels did on the way.
+    monkeypatch.setattr(kmeans.quantize, "_COARSE_MIN_COLOURS", 1000)
+    monkeypatch.setattr(kmeans.quantize, "_MIDDLE_MIN_COLOURS", 1000 if levels == "coarse+middle" else 10**9)
+    image = np.ascontiguousarray(china[::2, ::2])
+    seen = []
+    result = quantize_image(image, 12, seed=1, tol=0, n_init=2,
+                            callback=lambda n_iter, centers, inertia: seen.append(centers.copy()))
+    centers = seen[-1]
+    pixels = image.reshape(-1, 3).astype(np.float64)
+    labels = ((pixels[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
+    means = np.array([pixels[labels == k].mean(axis=0) for k in range(12)])
+    np.testing.assert_allclose(means, centers, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(
+        np.unique(result.palette, axis=0), np.unique(np.clip(np.rint(centers), 0, 255), axis=0))
+    _assert_nearest_palette_colour(image, result)

@@ -239,19 +239,22 @@ def _own_distances(X, centers, labels):
 class _BoundedAssigner:
     """The E-step with Hamerly's bounds: most points skip the distances to all centers.
 
-    For every point we keep a lower bound on its (Euclidean) distance to the
-    second-nearest center. When the centers move by at most ``delta``, that
-    bound drops by at most ``max(delta)``; the distance to the point's own
-    center is recomputed exactly. A point whose own distance is below both
-    its bound and half the distance from its center to the nearest other
-    center cannot change cluster, so only the other points are compared
-    with every center. Near convergence that is a small fraction, which
-    makes late iterations cheap.
+    For every point we keep an upper bound on its (Euclidean) distance to
+    its own center and a lower bound on its distance to every other center.
+    When the centers move, the upper bound grows by the move of the point's
+    own center and the lower bound drops by the largest move. A point whose
+    upper bound is below both its lower bound and half the distance from
+    its center to the nearest other center cannot change cluster. Only the
+    other points get their own distance recomputed (tightening the upper
+    bound), and only those still in doubt are compared with every center.
+    Near convergence that is a small fraction, which makes late iterations
+    cheap: one pass of bound arithmetic over the points instead of K
+    distance computations.
 
-    The result is exactly what the full comparison gives (the same labels,
-    ties included, and the same squared distances to the bit): the bounds
-    only decide which points to recompute, with a safety margin for
-    rounding, and every recomputation uses the same arithmetic.
+    The labels are exactly what the full comparison gives (ties included):
+    the bounds only decide which points to recompute, with a safety margin
+    for rounding, and every recomputation uses the same arithmetic.
+    :meth:`distances` gives the exact squared distances when needed.
 
     Reference: G. Hamerly, "Making k-means even faster", SIAM SDM 2010.
     """
@@ -261,42 +264,82 @@ class _BoundedAssigner:
 
     def __init__(self, X):
         self.X = X
+        self.upper = np.zeros(X.shape[0])
         self.lower = np.zeros(X.shape[0])
         self.previous_centers = None
         # An absolute margin in the data's own scale.
         self.slack = self._MARGIN * float(np.sqrt(np.max(np.abs(X)) ** 2 * X.shape[1]) + 1e-300)
 
-    def __call__(self, centers, labels, min_distances):
-        """Assign every row of X to its nearest center; `labels` and `min_distances` in place."""
+    def prime(self, centers, labels, lower, upper=None):
+        """Start from known labels instead of a full first E-step.
+
+        Parameters
+        ----------
+        centers : ndarray of shape (n_clusters, n_features)
+            The centers the labels refer to.
+        labels : ndarray of shape (n_samples,)
+            The caller's labels (the same array is passed to the next call).
+        lower : ndarray of shape (n_samples,)
+            For every row, a lower bound on its Euclidean distance to every
+            center other than its own (from a coarser fit, say). The next
+            call then recomputes only the rows these bounds cannot settle.
+        upper : ndarray of shape (n_samples,), optional
+            An upper bound on each row's distance to its own center; by
+            default the exact distance is computed.
+        """
+        self.previous_centers = np.array(centers, dtype=np.float64)
+        if upper is None:
+            upper = np.sqrt(self.distances(self.previous_centers, labels))
+        self.upper = np.array(upper, dtype=np.float64)
+        self.lower = np.array(lower, dtype=np.float64)
+
+    def distances(self, centers, labels):
+        """Exact squared distance of every row to its own center (bit-identical to the E-step's)."""
         X = self.X
-        step = min(X.shape[0], _EXPLICIT_BLOCK_ROWS)
-        first = self.previous_centers is None
-        if not first:
-            shift = np.sqrt(((centers - self.previous_centers) ** 2).sum(axis=1))
-            self.lower -= shift.max()
-            half_gap = 0.5 * np.sqrt(_center_gaps(centers))
-        for start in range(0, X.shape[0], step):
-            stop = min(start + step, X.shape[0])
-            block = X[start:stop]
-            if first:
-                need = slice(None)
+        out = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], _EXPLICIT_BLOCK_ROWS):
+            stop = min(start + _EXPLICIT_BLOCK_ROWS, X.shape[0])
+            out[start:stop] = _own_distances(X[start:stop], centers, labels[start:stop])
+        return out
+
+    def __call__(self, centers, labels, *, max_shift=None):
+        """Give every row of X its nearest center, updating `labels` in place.
+
+        `max_shift`, when given, replaces the per-center moves since the last
+        call by one bound for all: for a caller that swapped the centers for
+        new ones and relabelled the rows to match, such as a rounded palette.
+        """
+        X = self.X
+        if self.previous_centers is None:
+            self._recompute(np.arange(X.shape[0]), centers, labels)
+        else:
+            if max_shift is None:
+                shifts = np.sqrt(((centers - self.previous_centers) ** 2).sum(axis=1))
+                self.upper += shifts[labels]
+                self.lower -= shifts.max()
             else:
-                own = _own_distances(block, centers, labels[start:stop])
-                min_distances[start:stop] = own
-                bound = np.maximum(self.lower[start:stop], half_gap[labels[start:stop]])
-                upper = np.sqrt(own) * (1 + self._MARGIN) + self.slack
-                need = np.flatnonzero(upper >= bound * (1 - self._MARGIN))
-                if need.size == 0:
-                    continue
-                need += start
-                block = X[need]
-            new_labels, best, second = _nearest_two(block, centers)
-            if first:
-                need = slice(start, stop)
-            labels[need] = new_labels
-            min_distances[need] = best
-            self.lower[need] = np.sqrt(second)
-        self.previous_centers = centers.copy()
+                self.upper += max_shift
+                self.lower -= max_shift
+            half_gap = 0.5 * np.sqrt(_center_gaps(centers))
+            bound = np.maximum(self.lower, half_gap[labels])
+            bound *= 1 - self._MARGIN
+            doubtful = np.flatnonzero(self.upper * (1 + self._MARGIN) + self.slack >= bound)
+            if doubtful.size:
+                # Tighten the upper bound to the exact distance, then test again.
+                own = np.sqrt(_own_distances(X[doubtful], centers, labels[doubtful]))
+                self.upper[doubtful] = own
+                doubtful = doubtful[own * (1 + self._MARGIN) + self.slack >= bound[doubtful]]
+                self._recompute(doubtful, centers, labels)
+        self.previous_centers = np.array(centers, dtype=np.float64)
+
+    def _recompute(self, rows, centers, labels):
+        """Compare `rows` with every center, block by block."""
+        for start in range(0, rows.size, _EXPLICIT_BLOCK_ROWS):
+            block = rows[start : start + _EXPLICIT_BLOCK_ROWS]
+            new_labels, best, second = _nearest_two(self.X[block], centers)
+            labels[block] = new_labels
+            self.upper[block] = np.sqrt(best)
+            self.lower[block] = np.sqrt(second)
 
 
 def _center_gaps(centers):
@@ -354,6 +397,8 @@ def lloyd_single(
     max_iter: int,
     tol: float,
     callback: Callable | None = None,
+    assigner: _BoundedAssigner | None = None,
+    labels_init=None,
 ):
     """One run of Lloyd's algorithm from `centers_init`.
 
@@ -380,6 +425,13 @@ def lloyd_single(
         inertia)`` where `inertia` is that of the iteration's labels against
         the centers before the update. Returning True after an iteration
         stops the run there.
+    assigner : _BoundedAssigner, optional
+        The E-step to use (data with at most ``_EXPLICIT_MAX_FEATURES``
+        features only). A caller passes its own to prime it with known
+        labels (see `labels_init`) or to keep its bounds after the run.
+    labels_init : ndarray of shape (n_samples,), optional
+        Labels of the rows against `centers_init`, matching the bounds the
+        `assigner` was primed with (:meth:`_BoundedAssigner.prime`).
 
     Returns
     -------
@@ -392,30 +444,44 @@ def lloyd_single(
     n_clusters = centers_init.shape[0]
     centers = np.array(centers_init, dtype=np.float64, order="C")
     labels = np.full(n_samples, -1, dtype=np.intp)
+    if labels_init is not None:
+        labels[:] = labels_init
     labels_old = np.full(n_samples, -1, dtype=np.intp)
-    min_distances = np.empty(n_samples, dtype=np.float64)
     strict_convergence = False
     n_iter = 0
     if X.shape[1] <= _EXPLICIT_MAX_FEATURES:
-        assign = _BoundedAssigner(X)
+        bounded = assigner if assigner is not None else _BoundedAssigner(X)
+
+        def assign(centers, labels):
+            bounded(centers, labels)
+
+        distances = bounded.distances
     else:
-        def assign(centers, labels, min_distances):
+        min_distances = np.empty(n_samples, dtype=np.float64)
+
+        def assign(centers, labels):
             assign_labels(X, centers, labels, min_distances)
+
+        def distances(centers, labels):
+            return min_distances  # the expanded E-step's, against the centers just used
     if callback is not None:
         callback(0, centers, None)
     for n_iter in range(1, max_iter + 1):
-        assign(centers, labels, min_distances)
+        assign(centers, labels)
         weight_in_clusters, sums = weighted_cluster_sums(X, sample_weight, labels, n_clusters)
-        _relocate_empty_clusters(X, sample_weight, labels, min_distances, weight_in_clusters, sums)
+        if not weight_in_clusters.all():
+            _relocate_empty_clusters(
+                X, sample_weight, labels, distances(centers, labels), weight_in_clusters, sums
+            )
         nonempty = weight_in_clusters > 0
         centers_new = centers.copy()
         centers_new[nonempty] = sums[nonempty] / weight_in_clusters[nonempty, None]
         center_shift_total = float(((centers_new - centers) ** 2).sum())
-        centers = centers_new
         stop_requested = bool(
             callback is not None
-            and callback(n_iter, centers, float((min_distances * sample_weight).sum()))
+            and callback(n_iter, centers_new, _inertia(distances(centers, labels), sample_weight))
         )
+        centers = centers_new
         if np.array_equal(labels, labels_old):
             strict_convergence = True
             break
@@ -425,9 +491,17 @@ def lloyd_single(
     if not strict_convergence:
         # The labels were computed against the centers before the last
         # update; one more E-step makes them consistent with what we return.
-        assign(centers, labels, min_distances)
-    inertia = weighted_inertia(X, sample_weight, centers, labels)
+        assign(centers, labels)
+    if X.shape[1] <= _EXPLICIT_MAX_FEATURES:
+        inertia = _inertia(distances(centers, labels), sample_weight)
+    else:
+        inertia = weighted_inertia(X, sample_weight, centers, labels)
     return labels, inertia, centers, n_iter
+
+
+def _inertia(squared_distances, sample_weight) -> float:
+    # Not np.dot: BLAS sums in an order that differs between platforms.
+    return float((squared_distances * sample_weight).sum())
 
 
 def weighted_inertia(X, sample_weight, centers, labels) -> float:

@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._lloyd import assign_labels, lloyd_single
+from ._lloyd import _BoundedAssigner, _nearest_two, assign_labels, lloyd_single
 from ._validation import as_rng, check_positive_int
 from .cluster import KMeans
 
@@ -47,6 +47,12 @@ _COARSE_MIN_COLOURS = 1 << 15
 #: Bits kept per channel by the coarse colour histogram: 5 gives at most
 #: 32768 bins, each at the exact weighted mean of the colours in it.
 _COARSE_BITS = 5
+
+#: Above this many distinct colours the coarse-to-fine fit has a middle
+#: level, a histogram of `_MIDDLE_BITS` bits per channel (a 12-megapixel
+#: photo has about 500,000 distinct colours and 50,000 such bins).
+_MIDDLE_MIN_COLOURS = 1 << 17
+_MIDDLE_BITS = 6
 
 #: Images with fewer pixels than this use np.unique to find distinct
 #: colours; larger ones use a counting pass over all 2**24 RGB values, which
@@ -171,14 +177,20 @@ def _distinct(keys, n_bits):
     table lookup.
     """
     if n_bits == 24 and keys.size >= _COUNTING_MIN_PIXELS:
-        counts = np.bincount(keys, minlength=1 << 24)
-        distinct = np.flatnonzero(counts).astype(np.uint32)
-        counts = counts[distinct]
+        table = np.bincount(keys, minlength=1 << 24)
+        distinct = np.flatnonzero(table).astype(np.uint32)
+        counts = table[distinct]
 
         def lookup(table_values):
-            table = np.zeros(1 << 24, dtype=table_values.dtype)
-            table[distinct] = table_values
-            return table[keys]
+            # Only the entries of distinct keys are ever read, so the count
+            # table's memory (no longer needed) holds the values: no new
+            # 2**24-entry table to allocate and fill.
+            if table_values.dtype.itemsize <= table.dtype.itemsize:
+                values = table.view(table_values.dtype)[: 1 << 24]
+            else:
+                values = np.empty(1 << 24, dtype=table_values.dtype)
+            values[distinct] = table_values
+            return values[keys]
 
         return distinct, counts, lookup
     distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
@@ -193,62 +205,184 @@ def _weighted_tolerance(colours, weights, tol):
     return float(variance.mean() * tol)
 
 
-def _coarse_histogram(colours, weights):
-    """Bin colours by their top `_COARSE_BITS` bits per channel.
+def _coarse_histogram(colours, weights, bits=_COARSE_BITS):
+    """Bin colours by their top `bits` bits per channel.
 
-    Returns the weighted mean colour and the total weight of every non-empty
-    bin: a small weighted set whose K-means solution is close to that of
-    the full colour set.
+    Returns
+    -------
+    means : ndarray of shape (n_bins, n_channels)
+        The weighted mean colour of every non-empty bin.
+    bin_weights : ndarray of shape (n_bins,)
+        Their total weights. Together, a small weighted set whose K-means
+        solution is close to that of the full colour set.
+    bin_of_colour : ndarray of shape (n_colours,), dtype intp
+        The bin (row of `means`) of every colour.
+    radius : ndarray of shape (n_bins,)
+        An upper bound on the distance from a bin's mean to any colour in it:
+        the distance to the farthest corner of the bin's box.
     """
-    shift = 8 - _COARSE_BITS
+    shift = 8 - bits
+    n_channels = colours.shape[1]
     bins = np.zeros(colours.shape[0], dtype=np.intp)
-    for c in range(colours.shape[1]):
-        bins <<= _COARSE_BITS
+    for c in range(n_channels):
+        bins <<= bits
         bins |= colours[:, c].astype(np.intp) >> shift
     bin_weights = np.bincount(bins, weights=weights)
     used = np.flatnonzero(bin_weights)
-    means = np.empty((used.size, colours.shape[1]), dtype=np.float64, order="F")
-    for c in range(colours.shape[1]):
+    position = np.zeros(bin_weights.size, dtype=np.intp)
+    position[used] = np.arange(used.size)
+    means = np.empty((used.size, n_channels), dtype=np.float64, order="F")
+    radius_sq = np.zeros(used.size)
+    width = (1 << shift) - 1
+    for c in range(n_channels):
         means[:, c] = np.bincount(bins, weights=colours[:, c] * weights)[used] / bin_weights[used]
-    return means, bin_weights[used]
+        low = (used >> (bits * (n_channels - 1 - c)) & ((1 << bits) - 1)) << shift
+        radius_sq += np.maximum(means[:, c] - low, low + width - means[:, c]) ** 2
+    return means, bin_weights[used], position[bins], np.sqrt(radius_sq)
 
 
 def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, callback):
-    """K-means on weighted distinct colours; returns (centers, n_iter).
+    """K-means on weighted distinct colours.
 
-    With many distinct colours the fit runs in two phases. First, K-means
-    (with `n_init` k-means++ restarts) on a coarse histogram of at most
-    32768 bins finds good centers cheaply. Then Lloyd's algorithm on the
-    exact distinct colours, started from those centers, converges to a
-    K-means solution of the image's pixels, usually in a few iterations.
+    With many distinct colours the fit runs coarse to fine, on a pyramid of
+    colour histograms (see :func:`_coarse_histogram`):
+
+    1. `n_init` runs of k-means++ and Lloyd's algorithm on the coarse
+       histogram (5 bits per channel, at most 32768 bins) find good centers
+       cheaply.
+    2. With more than ``_MIDDLE_MIN_COLOURS`` colours, every run then goes on
+       to a middle histogram (6 bits per channel); the best run there is
+       kept. Choosing at this finer level picks better runs than the coarse
+       inertia does, and the exact phase then starts close to its end.
+    3. Lloyd's algorithm on the exact distinct colours, started from those
+       centers, converges to a K-means solution of the image's pixels,
+       usually in a few iterations.
+
     The result is exact K-means (a fixed point of Lloyd's algorithm on the
-    pixels); the coarse phase only chooses where it starts.
+    pixels); the coarser levels only choose where it starts. Each level also
+    starts the next one's Hamerly bounds: a colour lies inside its bin's box,
+    so its distance to any center is within the box's radius of the bin
+    mean's, and the first E-step recomputes only colours near a boundary.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_channels)
+    n_iter : int
+        Iterations along the kept run, over all levels.
+    state : tuple (labels, assigner) or None
+        After a coarse-to-fine fit: the colours' labels and the bounded
+        E-step holding bounds for them, which make assigning the colours to
+        nearby centers (the rounded palette) cheap.
     """
     if colours.shape[0] <= _COARSE_MIN_COLOURS:
         model = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol, random_state=seed)
         model.fit(colours, sample_weight=weights, callback=callback)
-        return model.cluster_centers_, model.n_iter_
-    means, bin_weights = _coarse_histogram(colours, weights)
-    n_coarse = min(n_clusters, means.shape[0])
-    coarse = KMeans(n_coarse, n_init=n_init, max_iter=max_iter, tol=tol, random_state=as_rng(seed))
-    coarse.fit(means, sample_weight=bin_weights, callback=callback)
-    centers_init = coarse.cluster_centers_
-    if n_coarse < n_clusters:  # fewer bins than clusters: add the heaviest other colours
-        extra = np.argsort(-weights, kind="stable")[: n_clusters + n_coarse]
-        extra = [i for i in extra if not (colours[i] == centers_init).all(axis=1).any()]
-        centers_init = np.vstack([centers_init, colours[extra[: n_clusters - n_coarse]]])
+        return model.cluster_centers_, model.n_iter_, None
+    coarse = _coarse_histogram(colours, weights)
+    means, bin_weights, bin_of_colour, radius = coarse
+    exact_tol = _weighted_tolerance(colours, weights, tol)
+    if means.shape[0] < n_clusters:
+        # Fewer bins than clusters: fit them all, add the heaviest other colours.
+        model = KMeans(means.shape[0], n_init=n_init, max_iter=max_iter, tol=tol, random_state=as_rng(seed))
+        model.fit(means, sample_weight=bin_weights, callback=callback)
+        extra = np.argsort(-weights, kind="stable")[: n_clusters + means.shape[0]]
+        extra = [i for i in extra if not (colours[i] == model.cluster_centers_).all(axis=1).any()]
+        centers = np.vstack([model.cluster_centers_, colours[extra[: n_clusters - means.shape[0]]]])
+        assigner = _BoundedAssigner(colours)
+        labels, _inertia, centers, n_iter = lloyd_single(
+            colours, weights, centers, max_iter=max_iter, tol=exact_tol,
+            callback=_shifted(callback, model.n_iter_), assigner=assigner,
+        )
+        return centers, model.n_iter_ + n_iter, (labels, assigner)
 
-    offset = coarse.n_iter_
-    refine_callback = None
-    if callback is not None:
-        def refine_callback(n_iter, centers, inertia):
-            return callback(offset + n_iter, centers, inertia) if n_iter > 0 else None
-
-    _labels, _inertia, centers, n_iter = lloyd_single(
-        colours, weights, centers_init, max_iter=max_iter,
-        tol=_weighted_tolerance(colours, weights, tol), callback=refine_callback,
+    rng = as_rng(seed)
+    runs = []  # (inertia, centers, iterations so far) of every restart
+    for _ in range(n_init):
+        model = KMeans(n_clusters, n_init=1, max_iter=max_iter, tol=tol, random_state=rng)
+        model.fit(means, sample_weight=bin_weights, callback=callback)
+        runs.append((model.inertia_, model.cluster_centers_, model.n_iter_))
+    parent, parent_of_colour = coarse, bin_of_colour
+    if colours.shape[0] > _MIDDLE_MIN_COLOURS:
+        middle = _coarse_histogram(colours, weights, _MIDDLE_BITS)
+        parent_of_bin = np.empty(middle[0].shape[0], dtype=np.intp)
+        parent_of_bin[middle[2]] = bin_of_colour  # every colour of a fine bin is in the same coarse bin
+        for index, (_inertia, centers, done) in enumerate(runs):
+            _labels, inertia, centers, n_iter, _assigner = _primed_lloyd(
+                middle[0], middle[1], centers, coarse, parent_of_bin,
+                max_iter=max_iter, tol=exact_tol, callback=_shifted(callback, done),
+            )
+            runs[index] = (inertia, centers, done + n_iter)
+        parent, parent_of_colour = middle, middle[2]
+    _inertia, centers, done = min(runs, key=lambda run: run[0])
+    labels, _inertia, centers, n_iter, assigner = _primed_lloyd(
+        colours, weights, centers, parent, parent_of_colour,
+        max_iter=max_iter, tol=exact_tol, callback=_shifted(callback, done),
     )
-    return centers, offset + n_iter
+    return centers, done + n_iter, (labels, assigner)
+
+
+def _shifted(callback, offset):
+    """`callback` for a later phase: iterations counted on from `offset`, no start call."""
+    if callback is None:
+        return None
+
+    def shifted(n_iter, centers, inertia):
+        return callback(offset + n_iter, centers, inertia) if n_iter > 0 else None
+
+    return shifted
+
+
+def _primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter, tol, callback):
+    """Lloyd's algorithm on `points`, its first E-step primed from the coarser level `parent`.
+
+    `parent` is a :func:`_coarse_histogram` result whose bins contain the
+    points (`parent_of_point` says which). A point's distance to any center
+    is within its bin's radius of the bin mean's, so the bin mean's nearest
+    two centers give every point a label and Hamerly bounds.
+
+    Returns labels, inertia, centers, n_iter (as :func:`lloyd_single`) and
+    the assigner, which keeps bounds valid for the returned labels.
+    """
+    parent_means, _weights, _of_colour, parent_radius = parent
+    bin_labels, bin_best, bin_second = _nearest_two(parent_means, centers)
+    labels_init = bin_labels[parent_of_point]
+    assigner = _BoundedAssigner(points)
+    assigner.prime(
+        centers, labels_init,
+        lower=np.maximum(np.sqrt(bin_second) - parent_radius, 0.0)[parent_of_point],
+        upper=(np.sqrt(bin_best) + parent_radius)[parent_of_point],
+    )
+    labels, inertia, centers, n_iter = lloyd_single(
+        points, weights, centers, max_iter=max_iter, tol=tol, callback=callback,
+        assigner=assigner, labels_init=labels_init,
+    )
+    return labels, inertia, centers, n_iter, assigner
+
+
+def _palette_labels(colours, centers, state):
+    """Round the centers to a palette and give every colour its nearest palette entry.
+
+    Returns the palette (sorted, without repeats), each colour's label and
+    its squared distance. Every distinct colour takes its nearest palette
+    colour (exact integers in float64, so the same on every platform; ties
+    go to the lower palette index). After a two-phase fit the bounds of the
+    last E-step carry over: rounding moves each center by at most
+    sqrt(3)/2, so only colours near a boundary are compared with every
+    palette colour.
+    """
+    rounded = np.clip(np.rint(centers), 0, 255)
+    palette, inverse = np.unique(rounded, axis=0, return_inverse=True)
+    if state is None:
+        sq_errors = np.empty(colours.shape[0], dtype=np.float64)
+        labels = np.empty(colours.shape[0], dtype=np.intp)
+        assign_labels(colours, palette, labels, sq_errors)
+        return palette, labels, sq_errors
+    labels, assigner = state
+    inverse = inverse.reshape(-1)
+    max_shift = float(np.sqrt(((rounded - centers) ** 2).sum(axis=1).max()))
+    labels = inverse[labels]
+    assigner(palette, labels, max_shift=max_shift)
+    return palette, labels, assigner.distances(palette, labels)
 
 
 def quantize_image(
@@ -357,19 +491,13 @@ def quantize_image(
                 UserWarning,
                 stacklevel=2,
             )
-        centers, n_iter = colours, 0
+        centers, n_iter, state = colours, 0, None
     else:
-        centers, n_iter = _fit_colours(
+        centers, n_iter, state = _fit_colours(
             colours, weights, n_fit, seed=seed, max_iter=max_iter, tol=tol, n_init=n_init,
             callback=callback,
         )
-
-    palette = np.unique(np.clip(np.rint(centers), 0, 255), axis=0)
-    # Every distinct colour takes its nearest palette colour (exact integers
-    # in float64, so the same on every platform).
-    labels = np.empty(distinct.size, dtype=np.intp)
-    sq_errors = np.empty(distinct.size, dtype=np.float64)
-    assign_labels(colours, palette, labels, sq_errors)
+    palette, labels, sq_errors = _palette_labels(colours, centers, state)
 
     # Drop unused entries and sort the palette by use, most used first (ties
     # by colour, so the order is deterministic).
