@@ -3,7 +3,7 @@
  * The page: wires DOM events to worker requests and draws the results. The page's state is one
  * attribute, document.body.dataset.state: loading | ready | running | done | error.
  */
-import { REQUEST } from "./protocol.js";
+import { REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
 import { drawImageData, drawPalette, paletteToImageData } from "./draw.js";
@@ -62,6 +62,10 @@ function say(text) {
 
 /** @param {{stage: string, step: number, steps: number}} status */
 function showBootStatus({ stage, step, steps }) {
+  if (stage === WARM_STAGE) {
+    document.body.dataset.warm = "true"; // for benchmarks and tests: the first image pays no first-run costs
+    return;
+  }
   // A worker restarted behind the scenes (after a fatal error) boots quietly.
   if (stage !== "ready" && document.body.dataset.state !== "loading") return;
   if (stage !== "ready") {
@@ -197,9 +201,10 @@ async function run() {
         say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
-    const seconds = (performance.now() - started) / 1000;
     drawImageData(ui.result, paletteToImageData(quantized.indices, quantized.palette, width, height));
     drawPalette(ui.palette, quantized.palette);
+    // From the pixels sent to the result drawn; bench/browser.py reads this measure.
+    const seconds = performance.measure("kmeans:quantize", { start: started }).duration / 1000;
     ui.resultCaption.textContent = `${quantized.n_colors} colours`;
     showStats({ nColors, quantized, seconds, originalBytes: bytes });
 

@@ -7,6 +7,7 @@
  * document.body.dataset.state: loading (the image) | ready (Run enabled) | running (loading Python,
  * then compressing) | done | error.
  */
+import { WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
 import { drawImageData, paletteToImageData } from "./draw.js";
@@ -57,7 +58,7 @@ function showError(error, prefix = "Error: ") {
 
 /** @param {{stage: string, step: number, steps: number}} status */
 function showBootStatus({ stage, step, steps }) {
-  if (stage === "ready") return;
+  if (stage === "ready" || stage === WARM_STAGE) return;
   const what = BOOT_LABELS[/** @type {keyof BOOT_LABELS} */ (stage)] || stage;
   say(`Loading ${what} (${step} of ${steps - 1}), once…`);
   ui.progress.value = (step - 1) / (steps - 1);

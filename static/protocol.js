@@ -6,7 +6,9 @@
  * {id, type: "result", payload} or {id, type: "error", error: {name, message, fatal}}; `fatal` means the
  * runtime itself failed (not a Python exception), so the page starts a fresh worker. While a request runs
  * the worker may send {id, type: "progress", payload}. Boot steps go out unsolicited as
- * {id: null, type: "status", payload: {stage, step, steps}}.
+ * {id: null, type: "status", payload: {stage, step, steps}}. After "ready" the worker warms up in short
+ * steps (kmeans.web.warm_up) that give way to any request, then sends {id: null, type: "status",
+ * payload: {stage: "warm"}}.
  *
  * Payload keys are the Python keyword names of kmeans/web.py (snake_case), so the worker passes a
  * payload straight to callKwargs.
@@ -34,6 +36,8 @@ export const REPLY = Object.freeze({
 
 /** Boot stages in order, reported as status messages. */
 export const BOOT_STAGES = Object.freeze(["runtime", "numpy", "kmeans", "ready"]);
+/** The status stage sent once the warm-up after "ready" is done (not a boot stage: nothing waits for it). */
+export const WARM_STAGE = "warm";
 
 /**
  * @typedef {object} QuantizeRequest

@@ -4,7 +4,7 @@
  * from worker-client.js by calling kmeans.web. This is the only file that touches Pyodide.
  */
 import { PYODIDE_BASE } from "./config.js";
-import { REQUEST, REPLY, BOOT_STAGES } from "./protocol.js";
+import { REQUEST, REPLY, BOOT_STAGES, WARM_STAGE } from "./protocol.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
 const LAZY_PACKAGES = { [REQUEST.ENCODE_PNG]: ["pillow"], [REQUEST.FIGURE_PNG]: ["matplotlib"] };
@@ -36,6 +36,36 @@ async function boot() {
 
 // Start booting at once; every request awaits this one promise.
 const ready = boot();
+
+/** Requests received and not yet answered: the warm-up gives way to them. */
+let requestsInFlight = 0;
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Pay WebAssembly's first-run costs before the user's first image (see kmeans.web.warm_up), one
+ * short step at a time, pausing whenever requests are waiting.
+ */
+async function warmUp() {
+  const kernel = await ready;
+  for (let step = 0; ; step++) {
+    // A macrotask boundary, so a request posted meanwhile is seen (and runs) first.
+    await sleep(0);
+    while (requestsInFlight > 0) await sleep(50);
+    const reply = kernel.web.call.callKwargs({ _function: "warm_up", step });
+    const result = reply.get("result");
+    reply.destroy();
+    if (result === undefined) return; // an error: warming up is optional, so give up quietly
+    const done = result.get("done");
+    result.destroy();
+    if (done) {
+      postMessage({ id: null, type: REPLY.STATUS, payload: { stage: WARM_STAGE } });
+      return;
+    }
+  }
+}
+warmUp().catch((error) => console.warn("Warm-up stopped", error));
 
 /**
  * Copy a 1-D NumPy array (or bytes) out of Python into a fresh typed array of its own dtype.
@@ -147,6 +177,7 @@ function describe(error) {
 
 self.onmessage = async (/** @type {MessageEvent} */ event) => {
   const { id, type, payload } = event.data;
+  requestsInFlight++;
   try {
     if (!PYTHON_FUNCTIONS.has(type)) {
       throw new Error(`unknown request type ${JSON.stringify(type)}`);
@@ -165,6 +196,8 @@ self.onmessage = async (/** @type {MessageEvent} */ event) => {
     console.warn("The Python worker failed", error);
     const name = error && error.type ? error.type : (error && error.name) || "Error";
     postMessage({ id, type: REPLY.ERROR, error: { name, message: describe(error), fatal: true } });
+  } finally {
+    requestsInFlight--;
   }
 };
 

@@ -335,3 +335,13 @@ def test_coarse_to_fine_ends_at_an_exact_fixed_point(china, monkeypatch, levels)
     np.testing.assert_array_equal(
         np.unique(result.palette, axis=0), np.unique(np.clip(np.rint(centers), 0, 255), axis=0))
     _assert_nearest_palette_colour(image, result)
+
+
+def test_progress_is_called_after_every_iteration(small_photo):
+    seen = []
+    result = quantize_image(small_photo, 8, seed=0, n_init=1, progress=seen.append)
+    assert seen == list(range(1, result.n_iter + 1))
+    # Across restarts every run reports its own iterations.
+    seen.clear()
+    result = quantize_image(small_photo, 8, seed=0, n_init=3, progress=seen.append)
+    assert seen.count(1) == 3 and len(seen) >= result.n_iter

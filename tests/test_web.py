@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import kmeans.quantize
 import numpy as np
 import pytest
 from kmeans import make_points, quantize_image, run_kmeans, web
@@ -171,4 +172,21 @@ def test_call_returns_results_and_errors_as_values():
     unknown = web.call("rm_rf", x=1)
     assert unknown["error"]["message"] == "unknown request type 'rm_rf'"
     assert set(web.FUNCTIONS) == {"quantize", "encode_png", "load_points", "sample_points", "init_centroids",
-                                  "step", "elbow", "figure_png"}
+                                  "step", "elbow", "figure_png", "warm_up"}
+
+
+def test_warm_up_commits_memory_in_steps_then_frees_it(monkeypatch):
+    monkeypatch.setattr(web, "WARM_UP_MEGABYTES", 3 * web._WARM_UP_BLOCK_MEGABYTES)
+    replies = [web.call("warm_up", step=step) for step in range(3)]
+    assert replies == [{"result": {"done": False}}] * 3
+    assert len(web._warm_up_blocks) == 3
+    assert all(block.size == web._WARM_UP_BLOCK_MEGABYTES << 20 for block in web._warm_up_blocks)
+    seen = []
+    monkeypatch.setattr(web, "quantize_image", lambda image, n_colors, **kw: seen.append((image, n_colors)))
+    assert web.call("warm_up", step=3) == {"result": {"done": True}}
+    assert web._warm_up_blocks == []
+    # The last step goes through the big-photo path: at least 2**21 pixels, many colours.
+    (image, n_colors), = seen
+    assert image.shape[0] * image.shape[1] >= kmeans.quantize._COUNTING_MIN_PIXELS and n_colors == 16
+    distinct = np.unique(image.reshape(-1, 4), axis=0).shape[0]
+    assert distinct > kmeans.quantize._MIDDLE_MIN_COLOURS

@@ -399,6 +399,7 @@ def lloyd_single(
     callback: Callable | None = None,
     assigner: _BoundedAssigner | None = None,
     labels_init=None,
+    callback_inertia: bool = True,
 ):
     """One run of Lloyd's algorithm from `centers_init`.
 
@@ -432,6 +433,9 @@ def lloyd_single(
     labels_init : ndarray of shape (n_samples,), optional
         Labels of the rows against `centers_init`, matching the bounds the
         `assigner` was primed with (:meth:`_BoundedAssigner.prime`).
+    callback_inertia : bool, default=True
+        False passes None as the callback's inertia: with bounds, the exact
+        inertia costs a pass over the data that a progress report need not pay.
 
     Returns
     -------
@@ -479,7 +483,10 @@ def lloyd_single(
         center_shift_total = float(((centers_new - centers) ** 2).sum())
         stop_requested = bool(
             callback is not None
-            and callback(n_iter, centers_new, _inertia(distances(centers, labels), sample_weight))
+            and callback(
+                n_iter, centers_new,
+                _inertia(distances(centers, labels), sample_weight) if callback_inertia else None,
+            )
         )
         centers = centers_new
         if np.array_equal(labels, labels_old):

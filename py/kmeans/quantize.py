@@ -241,7 +241,8 @@ def _coarse_histogram(colours, weights, bits=_COARSE_BITS):
     return means, bin_weights[used], position[bins], np.sqrt(radius_sq)
 
 
-def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, callback):
+def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, callback,
+                 callback_inertia=True):
     """K-means on weighted distinct colours.
 
     With many distinct colours the fit runs coarse to fine, on a pyramid of
@@ -292,6 +293,7 @@ def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, c
         labels, _inertia, centers, n_iter = lloyd_single(
             colours, weights, centers, max_iter=max_iter, tol=exact_tol,
             callback=_shifted(callback, model.n_iter_), assigner=assigner,
+            callback_inertia=callback_inertia,
         )
         return centers, model.n_iter_ + n_iter, (labels, assigner)
 
@@ -310,6 +312,7 @@ def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, c
             _labels, inertia, centers, n_iter, _assigner = _primed_lloyd(
                 middle[0], middle[1], centers, coarse, parent_of_bin,
                 max_iter=max_iter, tol=exact_tol, callback=_shifted(callback, done),
+                callback_inertia=callback_inertia,
             )
             runs[index] = (inertia, centers, done + n_iter)
         parent, parent_of_colour = middle, middle[2]
@@ -317,8 +320,22 @@ def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, c
     labels, _inertia, centers, n_iter, assigner = _primed_lloyd(
         colours, weights, centers, parent, parent_of_colour,
         max_iter=max_iter, tol=exact_tol, callback=_shifted(callback, done),
+        callback_inertia=callback_inertia,
     )
     return centers, done + n_iter, (labels, assigner)
+
+
+def _with_progress(callback, progress):
+    """One callback for :func:`_fit_colours` that serves both `callback` and `progress`."""
+    if progress is None:
+        return callback
+
+    def both(n_iter, centers, inertia):
+        if n_iter > 0:
+            progress(n_iter)
+        return callback(n_iter, centers, inertia) if callback is not None else None
+
+    return both
 
 
 def _shifted(callback, offset):
@@ -332,7 +349,8 @@ def _shifted(callback, offset):
     return shifted
 
 
-def _primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter, tol, callback):
+def _primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter, tol, callback,
+                  callback_inertia):
     """Lloyd's algorithm on `points`, its first E-step primed from the coarser level `parent`.
 
     `parent` is a :func:`_coarse_histogram` result whose bins contain the
@@ -354,7 +372,7 @@ def _primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter
     )
     labels, inertia, centers, n_iter = lloyd_single(
         points, weights, centers, max_iter=max_iter, tol=tol, callback=callback,
-        assigner=assigner, labels_init=labels_init,
+        assigner=assigner, labels_init=labels_init, callback_inertia=callback_inertia,
     )
     return labels, inertia, centers, n_iter, assigner
 
@@ -394,6 +412,7 @@ def quantize_image(
     tol: float = 1e-4,
     n_init: int = 3,
     callback: Callable | None = None,
+    progress: Callable | None = None,
 ) -> QuantizedImage:
     """Reduce an image to at most `n_colors` colours chosen by K-means.
 
@@ -420,6 +439,9 @@ def quantize_image(
         Passed to :meth:`kmeans.KMeans.fit`: ``callback(0, centers, None)``
         at the start, then ``callback(n_iter, centers, inertia)`` after each
         iteration; return True to stop early.
+    progress : callable, optional
+        ``progress(n_iter)`` after each iteration of every phase. Cheaper than
+        `callback` for a progress bar: nothing extra is computed for it.
 
     Returns
     -------
@@ -495,7 +517,7 @@ def quantize_image(
     else:
         centers, n_iter, state = _fit_colours(
             colours, weights, n_fit, seed=seed, max_iter=max_iter, tol=tol, n_init=n_init,
-            callback=callback,
+            callback=_with_progress(callback, progress), callback_inertia=callback is not None,
         )
     palette, labels, sq_errors = _palette_labels(colours, centers, state)
 

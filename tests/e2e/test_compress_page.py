@@ -76,6 +76,9 @@ def test_first_visit_shows_the_sample_and_is_ready(app):
     size = app.evaluate("[document.getElementById('original').width, document.getElementById('original').height]")
     assert size == [640, 427]  # the bundled sample photo
     assert app.is_disabled("#cancel") and app.is_enabled("#run")
+    # After "ready" the worker warms up in steps, then says so; the page stays usable throughout.
+    app.wait_for_function("() => document.body.dataset.warm === 'true'", timeout=60_000)
+    assert app.get_attribute("body", "data-state") == "ready"
 
 
 def test_result_matches_cpython_pixel_for_pixel(app):
@@ -217,6 +220,8 @@ def test_a_large_image_matches_cpython(app):
     width, height = 1800, 1200
     assert width * height >= quantize_module._COUNTING_MIN_PIXELS
     png = make_png(width, height, seed=4)
+    # ... and with this many colours the fit goes through all three levels (coarse, middle, exact).
+    assert len(np.unique(png_pixels(png).reshape(-1, 4), axis=0)) > quantize_module._MIDDLE_MIN_COLOURS
     compress(app, "large.png", png, k=16, seed=2)
     expected = web.quantize(png_pixels(png).tobytes(), width, height, n_colors=16, seed=2)
     expected_rgba = expected["palette"].reshape(-1, 4)[expected["indices"]].tobytes()
