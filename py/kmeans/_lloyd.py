@@ -245,11 +245,11 @@ def _nearest_two_expanded(X, centers):
 
 def _own_distances(X, centers, labels):
     """Squared distance of each row to its own center, bit-identical to :func:`_nearest_two`."""
-    own = centers[labels]
-    dist = X[:, 0] - own[:, 0]
+    # One 1-D take per feature: cheaper than gathering whole center rows.
+    dist = X[:, 0] - np.take(centers[:, 0], labels)
     dist *= dist
     for j in range(1, X.shape[1]):
-        tmp = X[:, j] - own[:, j]
+        tmp = X[:, j] - np.take(centers[:, j], labels)
         tmp *= tmp
         dist += tmp
     return dist
@@ -283,11 +283,22 @@ class _BoundedAssigner:
 
     def __init__(self, X):
         self.X = X
+        # Bounds are stored widened by the safety margin once, when computed, and
+        # shifted by `offset`, the sum of the largest center moves so far: moving
+        # every lower bound down by that move is then one scalar addition.
+        # True bounds: upper - offset (or more), lower - offset (or less).
         self.upper = np.zeros(X.shape[0])
         self.lower = np.zeros(X.shape[0])
+        self.offset = 0.0
         self.previous_centers = None
         # An absolute margin in the data's own scale.
         self.slack = self._MARGIN * float(np.sqrt(np.max(np.abs(X)) ** 2 * X.shape[1]) + 1e-300)
+
+    def _widen_up(self, distance):
+        return distance * (1 + self._MARGIN) + (self.slack + self.offset)
+
+    def _widen_down(self, distance):
+        return distance * (1 - self._MARGIN) - (self.slack - self.offset)
 
     def prime(self, centers, labels, lower, upper=None):
         """Start from known labels instead of a full first E-step.
@@ -309,8 +320,9 @@ class _BoundedAssigner:
         self.previous_centers = np.array(centers, dtype=np.float64)
         if upper is None:
             upper = np.sqrt(self.distances(self.previous_centers, labels))
-        self.upper = np.array(upper, dtype=np.float64)
-        self.lower = np.array(lower, dtype=np.float64)
+        self.offset = 0.0
+        self.upper = self._widen_up(np.asarray(upper, dtype=np.float64))
+        self.lower = self._widen_down(np.asarray(lower, dtype=np.float64))
 
     def distances(self, centers, labels):
         """Exact squared distance of every row to its own center (bit-identical to the E-step's)."""
@@ -334,20 +346,20 @@ class _BoundedAssigner:
         else:
             if max_shift is None:
                 shifts = np.sqrt(((centers - self.previous_centers) ** 2).sum(axis=1))
-                self.upper += shifts[labels]
-                self.lower -= shifts.max()
+                max_shift = float(shifts.max())
             else:
-                self.upper += max_shift
-                self.lower -= max_shift
-            half_gap = 0.5 * np.sqrt(_center_gaps(centers))
-            bound = np.maximum(self.lower, half_gap[labels])
-            bound *= 1 - self._MARGIN
-            doubtful = np.flatnonzero(self.upper * (1 + self._MARGIN) + self.slack >= bound)
+                shifts = np.full(centers.shape[0], float(max_shift))
+            self.offset += max_shift
+            # The upper bound grows by the own center's move (and the offset's).
+            self.upper += np.take(shifts + max_shift, labels)
+            half_gap = self._widen_down(0.5 * np.sqrt(_center_gaps(centers)))
+            bound = np.maximum(self.lower, np.take(half_gap, labels))
+            doubtful = np.flatnonzero(self.upper >= bound)
             if doubtful.size:
                 # Tighten the upper bound to the exact distance, then test again.
-                own = np.sqrt(_own_distances(X[doubtful], centers, labels[doubtful]))
+                own = self._widen_up(np.sqrt(_own_distances(X[doubtful], centers, labels[doubtful])))
                 self.upper[doubtful] = own
-                doubtful = doubtful[own * (1 + self._MARGIN) + self.slack >= bound[doubtful]]
+                doubtful = doubtful[own >= bound[doubtful]]
                 self._recompute(doubtful, centers, labels)
         self.previous_centers = np.array(centers, dtype=np.float64)
 
@@ -357,8 +369,8 @@ class _BoundedAssigner:
             block = rows[start : start + _EXPLICIT_BLOCK_ROWS]
             new_labels, best, second = _nearest_two(self.X[block], centers)
             labels[block] = new_labels
-            self.upper[block] = np.sqrt(best)
-            self.lower[block] = np.sqrt(second)
+            self.upper[block] = self._widen_up(np.sqrt(best))
+            self.lower[block] = self._widen_down(np.sqrt(second))
 
 
 def _center_gaps(centers):
@@ -368,8 +380,11 @@ def _center_gaps(centers):
     return gaps.min(axis=1)
 
 
-def weighted_cluster_sums(X, sample_weight, labels, n_clusters):
+def weighted_cluster_sums(X, sample_weight, labels, n_clusters, weighted_X=None):
     """Sum of weights and weighted sum of points for each cluster.
+
+    `weighted_X`, if given, is ``X * sample_weight[:, None]``, computed once
+    by a caller that needs the sums many times.
 
     Returns
     -------
@@ -379,7 +394,8 @@ def weighted_cluster_sums(X, sample_weight, labels, n_clusters):
     weight_in_clusters = np.bincount(labels, weights=sample_weight, minlength=n_clusters)
     sums = np.empty((n_clusters, X.shape[1]), dtype=np.float64)
     for j in range(X.shape[1]):
-        sums[:, j] = np.bincount(labels, weights=X[:, j] * sample_weight, minlength=n_clusters)
+        weighted = X[:, j] * sample_weight if weighted_X is None else weighted_X[:, j]
+        sums[:, j] = np.bincount(labels, weights=weighted, minlength=n_clusters)
     return weight_in_clusters, sums
 
 
@@ -487,11 +503,12 @@ def lloyd_single(
 
         def distances(centers, labels):
             return min_distances  # the expanded E-step's, against the centers just used
+    weighted_X = X * sample_weight[:, None]
     if callback is not None:
         callback(0, centers, None)
     for n_iter in range(1, max_iter + 1):
         assign(centers, labels)
-        weight_in_clusters, sums = weighted_cluster_sums(X, sample_weight, labels, n_clusters)
+        weight_in_clusters, sums = weighted_cluster_sums(X, sample_weight, labels, n_clusters, weighted_X)
         if not weight_in_clusters.all():
             _relocate_empty_clusters(
                 X, sample_weight, labels, distances(centers, labels), weight_in_clusters, sums
