@@ -345,3 +345,18 @@ def test_progress_is_called_after_every_iteration(small_photo):
     seen.clear()
     result = quantize_image(small_photo, 8, seed=0, n_init=3, progress=seen.append)
     assert seen.count(1) == 3 and len(seen) >= result.n_iter
+
+
+@pytest.mark.parametrize("layout", ["rgb", "rgba as rgb", "rgba", "rgba strided"])
+def test_keys_fast_paths_equal_packing_each_channel(layout):
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, size=(1000, 4), dtype=np.uint8)
+    n_channels = {"rgb": 3, "rgba as rgb": 3, "rgba": 4, "rgba strided": 3}[layout]
+    if layout == "rgb":
+        pixels = np.ascontiguousarray(pixels[:, :3])
+    if layout == "rgba strided":
+        pixels = pixels[::2]
+    keys = kmeans.quantize._keys(pixels, n_channels)
+    expected = kmeans.quantize._pack([pixels[:, c] for c in range(n_channels)])
+    np.testing.assert_array_equal(keys, expected)
+    assert keys.dtype == expected.dtype

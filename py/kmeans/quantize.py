@@ -149,15 +149,21 @@ def _pack(channels) -> np.ndarray:
 def _keys(pixels, n_channels) -> np.ndarray:
     """Colour keys of the first `n_channels` of each row of `pixels` (shape (n, 3 or 4), uint8).
 
-    For contiguous RGBA rows on a little-endian machine (every platform we
-    run on, WebAssembly included) a pixel's four bytes already are its key:
-    one view and one mask instead of shifting each channel.
+    On a little-endian machine (every platform we run on, WebAssembly
+    included) a pixel's four RGBA bytes already are its key: for contiguous
+    RGBA rows one view and one mask do instead of shifting each channel, and
+    RGB rows are first copied into 4-byte rows.
     """
-    if pixels.shape[1] == 4 and pixels.flags.c_contiguous and sys.byteorder == "little":
-        if n_channels == 4:
-            return pixels.view(np.uint32).reshape(-1)
-        keys = pixels.view(np.int32).reshape(-1) & 0xFFFFFF
-        return keys.astype(np.intp, copy=False)
+    if sys.byteorder == "little" and n_channels <= 3:
+        if pixels.shape[1] == 3:
+            rows = np.zeros((pixels.shape[0], 4), dtype=np.uint8)
+            rows[:, :3] = pixels
+            return rows.view(np.int32).reshape(-1).astype(np.intp, copy=False)
+        if pixels.flags.c_contiguous:
+            keys = pixels.view(np.int32).reshape(-1) & 0xFFFFFF
+            return keys.astype(np.intp, copy=False)
+    if pixels.shape[1] == 4 and n_channels == 4 and pixels.flags.c_contiguous and sys.byteorder == "little":
+        return pixels.view(np.uint32).reshape(-1)
     return _pack([pixels[:, c] for c in range(n_channels)])
 
 
