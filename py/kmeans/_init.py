@@ -25,11 +25,17 @@ def _weighted_draw(cumulative_weights, values):
 
 def _squared_distances_to_row(X, row):
     """Squared distances of every row of `X` to one point, shape (n_samples,)."""
-    out = np.empty(X.shape[0], dtype=np.float64)
+    return _squared_distances_to_rows(X, row[None, :])[0]
+
+
+def _squared_distances_to_rows(X, rows):
+    """Squared distances of every row of `X` to each of `rows`, shape (len(rows), n_samples)."""
+    out = np.empty((rows.shape[0], X.shape[0]), dtype=np.float64)
     step = 1 << 16
     for start in range(0, X.shape[0], step):
         stop = min(start + step, X.shape[0])
-        out[start:stop] = squared_distances(X[start:stop], row[None, :])[:, 0]
+        # (row - x)^2 equals (x - row)^2 to the bit: the same values as squared_distances(X, rows).T
+        squared_distances(rows, X[start:stop], out=out[:, start:stop])
     return out
 
 
@@ -64,15 +70,14 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
     for c in range(1, n_clusters):
         cumulative = np.cumsum(sample_weight * closest_sq)
         candidates = _weighted_draw(cumulative, rng.random(n_local_trials) * cumulative[-1])
-        best_potential, best_candidate, best_sq = np.inf, -1, None
-        for candidate in candidates:
-            candidate_sq = np.minimum(closest_sq, _squared_distances_to_row(X, X[candidate]))
-            potential = float((candidate_sq * sample_weight).sum())
-            if potential < best_potential:
-                best_potential, best_candidate, best_sq = potential, int(candidate), candidate_sq
-        centers[c] = X[best_candidate]
-        indices[c] = best_candidate
-        closest_sq = best_sq
+        # All candidates at once, one row each: a row sums in the same order as a 1-D array.
+        candidate_sq = _squared_distances_to_rows(X, X[candidates])
+        np.minimum(candidate_sq, closest_sq[None, :], out=candidate_sq)
+        potentials = (candidate_sq * sample_weight[None, :]).sum(axis=1)
+        best = int(np.argmin(potentials))  # the first of equal potentials, as a strict < scan
+        centers[c] = X[candidates[best]]
+        indices[c] = candidates[best]
+        closest_sq = candidate_sq[best].copy()
     return centers, indices
 
 
