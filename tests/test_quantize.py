@@ -360,3 +360,20 @@ def test_keys_fast_paths_equal_packing_each_channel(layout):
     expected = kmeans.quantize._pack([pixels[:, c] for c in range(n_channels)])
     np.testing.assert_array_equal(keys, expected)
     assert keys.dtype == expected.dtype
+
+
+def test_auto_restarts_are_three_below_128_colours_and_one_from_there(china):
+    image = np.ascontiguousarray(china[::3, ::3])
+    for n_colors, restarts in ((16, 3), (127, 3), (128, 1), (200, 1)):
+        auto = quantize_image(image, n_colors, seed=2)
+        explicit = quantize_image(image, n_colors, seed=2, n_init=restarts)
+        np.testing.assert_array_equal(auto.indices, explicit.indices)
+        np.testing.assert_array_equal(auto.palette, explicit.palette)
+        other = quantize_image(image, n_colors, seed=2, n_init=4 - restarts)  # 1 <-> 3
+        assert not np.array_equal(auto.indices, other.indices), "the restarts should change this image"
+
+
+@pytest.mark.parametrize("n_init", [0, -1, 1.5, "many", True])
+def test_bad_n_init(small_photo, n_init):
+    with pytest.raises(ValueError, match="n_init must be an integer >= 1"):
+        quantize_image(small_photo, 4, n_init=n_init)

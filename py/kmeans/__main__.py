@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compress.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     compress.add_argument("--max-iter", type=int, default=300, help="maximum K-means iterations (default 300)")
-    compress.add_argument("--n-init", type=int, default=3, help="k-means++ restarts, best kept (default 3)")
+    compress.add_argument("--n-init", type=int, default=None,
+                          help="k-means++ restarts, best kept (default: 3 below 128 colours, else 1)")
     compress.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     cluster = commands.add_parser(
@@ -120,7 +121,8 @@ def _compress_one(source, target, args):
     image = load_image(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = quantize_image(image, args.colors, seed=args.seed, max_iter=args.max_iter, n_init=args.n_init)
+        n_init = "auto" if args.n_init is None else args.n_init
+        result = quantize_image(image, args.colors, seed=args.seed, max_iter=args.max_iter, n_init=n_init)
     size_after = save_png(result, target)
     seconds = time.perf_counter() - started
     size_before = os.path.getsize(source)
