@@ -13,18 +13,17 @@ export function drawImageData(canvas, imageData) {
 }
 
 /**
- * Rebuild the quantized image from its palette indices: one 32-bit copy per pixel.
+ * Rebuild the quantized image from its palette indices: one 32-bit copy per pixel, written into
+ * `out` (RGBA bytes, 4 per index). Uses no DOM, so the worker can call it too.
  * @param {Uint8Array} indices one palette index per pixel
  * @param {Uint8Array} palette RGBA, 4 bytes per colour
- * @param {number} width
- * @param {number} height
- * @returns {ImageData}
+ * @param {Uint8Array | Uint8ClampedArray} out
  */
-export function paletteToImageData(indices, palette, width, height) {
+export function paletteToRgba(indices, palette, out) {
   const colours = new Uint32Array(palette.buffer, palette.byteOffset, palette.length / 4);
-  const out = new Uint32Array(width * height);
-  for (let i = 0; i < out.length; i++) out[i] = colours[indices[i]];
-  return new ImageData(new Uint8ClampedArray(out.buffer), width, height);
+  const pixels = new Uint32Array(out.buffer, out.byteOffset, indices.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = colours[indices[i]];
+  return out;
 }
 
 /**

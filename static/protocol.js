@@ -53,6 +53,8 @@ export const WARM_STAGE = "warm";
  * @typedef {object} QuantizeResult
  * @property {Uint8Array} indices one palette index per pixel
  * @property {Uint8Array} palette RGBA, 4 bytes per colour
+ * @property {Uint8Array} rgba the quantized image, RGBA, ready to draw: written by the worker into the
+ *   request's own `pixels` buffer and transferred back, so the page allocates nothing to draw it
  * @property {number} n_colors
  * @property {number} n_iter
  * @property {number} mse

@@ -5,6 +5,7 @@
  */
 import { PYODIDE_BASE } from "./config.js";
 import { REQUEST, REPLY, BOOT_STAGES, WARM_STAGE } from "./protocol.js";
+import { paletteToRgba } from "./draw.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
 const LAZY_PACKAGES = { [REQUEST.ENCODE_PNG]: ["pillow"], [REQUEST.FIGURE_PNG]: ["matplotlib"] };
@@ -49,6 +50,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function warmUp() {
   const kernel = await ready;
+  // Let the engine optimize the per-pixel loop before it meets 12 million pixels.
+  paletteToRgba(new Uint8Array(1 << 18), new Uint8Array(4), new Uint8Array(1 << 20));
   for (let step = 0; ; step++) {
     // A macrotask boundary, so a request posted meanwhile is seen (and runs) first.
     await sleep(0);
@@ -185,6 +188,11 @@ self.onmessage = async (/** @type {MessageEvent} */ event) => {
     const kernel = await ready;
     await loadLazyPackages(kernel, type);
     const [result, transfer] = callPython(kernel, type, payload, id);
+    if (type === REQUEST.QUANTIZE) {
+      // Draw-ready pixels, in the buffer the request brought (Python has its own copy by now).
+      result.rgba = paletteToRgba(result.indices, result.palette, payload.pixels);
+      transfer.push(result.rgba.buffer);
+    }
     postMessage({ id, type: REPLY.RESULT, payload: result }, { transfer });
   } catch (error) {
     if (error && error.python) {
