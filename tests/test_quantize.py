@@ -316,19 +316,23 @@ def test_bad_max_iter():
         quantize_image(np.zeros((2, 2, 3), np.uint8), 2, max_iter=0)
 
 
+@pytest.mark.parametrize("alpha", [False, True], ids=["rgb", "rgba"])
 @pytest.mark.parametrize("levels", ["coarse", "coarse+middle"])
-def test_coarse_to_fine_ends_at_an_exact_fixed_point(china, monkeypatch, levels):
+def test_coarse_to_fine_ends_at_an_exact_fixed_point(china, monkeypatch, levels, alpha):
     # With tol=0 the fit must stop only when Lloyd's algorithm on the pixels
     # would not move: every center is the mean of the pixels nearest to it,
     # whatever the coarser levels did on the way.
     monkeypatch.setattr(kmeans.quantize, "_COARSE_MIN_COLOURS", 1000)
     monkeypatch.setattr(kmeans.quantize, "_MIDDLE_MIN_COLOURS", 1000 if levels == "coarse+middle" else 10**9)
     image = np.ascontiguousarray(china[::2, ::2])
+    if alpha:  # partly transparent everywhere: the fit runs on RGBA (4 channels)
+        ramp = (np.arange(image.shape[1]) * 200 // image.shape[1] + 40).astype(np.uint8)
+        image = np.dstack([image, np.broadcast_to(ramp, image.shape[:2])])
     seen = []
     result = quantize_image(image, 12, seed=1, tol=0, n_init=2,
                             callback=lambda n_iter, centers, inertia: seen.append(centers.copy()))
     centers = seen[-1]
-    pixels = image.reshape(-1, 3).astype(np.float64)
+    pixels = image.reshape(-1, image.shape[2]).astype(np.float64)
     labels = ((pixels[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
     means = np.array([pixels[labels == k].mean(axis=0) for k in range(12)])
     np.testing.assert_allclose(means, centers, rtol=0, atol=1e-9)
