@@ -21,15 +21,19 @@ function reportStage(stage) {
 
 async function boot() {
   reportStage("runtime");
+  // Fetched while Python starts, not after.
+  const kmeansZip = fetch(new URL("./kmeans.zip", import.meta.url)).then((response) => {
+    if (!response.ok) throw new Error(`could not load the kmeans package (HTTP ${response.status})`);
+    return response.arrayBuffer();
+  });
+  kmeansZip.catch(() => {}); // reported below, when it is awaited
   const base = new URL(PYODIDE_BASE, import.meta.url).href;
   const { loadPyodide } = await import(base + "pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: base, stdout: () => {}, stderr: console.warn });
   reportStage("numpy");
   await pyodide.loadPackage("numpy", { messageCallback: () => {} });
   reportStage("kmeans");
-  const response = await fetch(new URL("./kmeans.zip", import.meta.url));
-  if (!response.ok) throw new Error(`could not load the kmeans package (HTTP ${response.status})`);
-  pyodide.unpackArchive(await response.arrayBuffer(), "zip");
+  pyodide.unpackArchive(await kmeansZip, "zip");
   const web = pyodide.pyimport("kmeans.web");
   reportStage("ready");
   return { pyodide, web, loaded: new Set(["numpy"]) };
