@@ -16,7 +16,10 @@ K-means on the pixels is the same problem as K-means on the image's
 every assignment and every weighted mean are identical. So the fit runs on
 the distinct colours (a photo of 12 million pixels typically has under a
 million) with their counts as `sample_weight`, which changes nothing but
-the speed. Two things are approximations, both documented on
+the speed. Coarser colour histograms only choose where that fit starts
+(see :func:`_fit_colours`): it ends at a fixed point of Lloyd's algorithm
+on the pixels themselves (to the tolerance `tol`, as scikit-learn's does).
+Two things are approximations, both documented on
 :func:`quantize_image`: a palette holds whole numbers, so the fitted centers
 are rounded to the nearest integer, and every pixel then gets its nearest
 palette colour (which can differ from its cluster when a rounded center
