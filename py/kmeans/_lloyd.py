@@ -292,7 +292,12 @@ class _BoundedAssigner:
         self.offset = 0.0
         self.previous_centers = None
         # An absolute margin in the data's own scale.
-        self.slack = self._MARGIN * float(np.sqrt(np.max(np.abs(X)) ** 2 * X.shape[1]) + 1e-300)
+        self.scale = float(np.max(np.abs(X)) * np.sqrt(X.shape[1]))
+        self.slack = self._MARGIN * self.scale + 1e-300
+
+    #: The offset is folded back into the stored bounds once it exceeds this
+    #: many times the data's scale, long before its rounding nears the margin.
+    _REBASE = 1e3
 
     def _widen_up(self, distance):
         return distance * (1 + self._MARGIN) + (self.slack + self.offset)
@@ -345,11 +350,16 @@ class _BoundedAssigner:
             self._recompute(np.arange(X.shape[0]), centers, labels)
         else:
             if max_shift is None:
-                shifts = np.sqrt(((centers - self.previous_centers) ** 2).sum(axis=1))
+                shifts = _row_norms(centers - self.previous_centers)
                 max_shift = float(shifts.max())
             else:
                 shifts = np.full(centers.shape[0], float(max_shift))
             self.offset += max_shift
+            if self.offset > self._REBASE * self.scale:
+                # A large offset would swallow later, smaller moves in rounding: fold it back in.
+                self.upper -= self.offset
+                self.lower -= self.offset
+                self.offset = 0.0
             # The upper bound grows by the own center's move (and the offset's).
             self.upper += np.take(shifts + max_shift, labels)
             half_gap = self._widen_down(0.5 * np.sqrt(_center_gaps(centers)))
@@ -371,6 +381,13 @@ class _BoundedAssigner:
             labels[block] = new_labels
             self.upper[block] = self._widen_up(np.sqrt(best))
             self.lower[block] = self._widen_down(np.sqrt(second))
+
+
+def _row_norms(vectors):
+    """Euclidean length of each row, without underflow or overflow in the squares."""
+    largest = np.max(np.abs(vectors), axis=1)
+    safe = np.where(largest > 0, largest, 1.0)
+    return largest * np.sqrt(((vectors / safe[:, None]) ** 2).sum(axis=1))
 
 
 def _center_gaps(centers):
