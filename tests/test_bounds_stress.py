@@ -13,13 +13,17 @@ walks (tiny, small and large moves, permutations, snapping, palette swaps
 with ``max_shift``) across both the explicit (K < 32) and the expanded
 (K >= 32) kernels.
 
-The last section keeps minimal reproductions of the two failures this file
+The last sections keep minimal reproductions of the failures this file
 found, now fixed: a huge center move that left a running offset too large
-for later small moves, and center moves so small that their squares
-underflowed.
+for later small moves, center moves so small that their squares
+underflowed, then one huge move within a single call (also reached through
+``KMeans`` with a far user ``init``), and squared distances so small
+(subnormal) that their rounding beat the relative margin.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -243,7 +247,7 @@ def run_walk(rng, X, C, moves, prime_mode, context):
 # ---------------------------------------------------------------------------
 
 
-@settings(max_examples=160, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n_features=st.sampled_from([3, 4, 1, 2, 5, 8]),
     n_clusters=st.one_of(st.integers(1, 31), st.integers(32, 300), st.sampled_from([1, 2, 31, 32, 33])),
@@ -279,7 +283,7 @@ def test_bounded_labels_large_blocks(n_points, n_clusters, n_features):
     run_walk(rng, X, C, moves, "none", "large")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_clusters=st.integers(1, 300), n_features=st.sampled_from([3, 4]))
 def test_bounded_labels_photo_like_data(seed, n_clusters, n_features):
     # Gaussian blobs of integer colours (like a photo's pixels) and centers
@@ -293,12 +297,43 @@ def test_bounded_labels_photo_like_data(seed, n_clusters, n_features):
              "none", f"photo seed={seed}")
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    n_features=st.sampled_from([1, 2, 3, 4]),
+    n_clusters=st.one_of(st.integers(1, 31), st.integers(32, 120)),
+    n_points=st.integers(1, 300),
+    levels=st.sampled_from([2, 3, 17, 256]),
+    scale=st.sampled_from([1e-300, 1e-200, 1e-160, 1e-158, 1e-153, 1e-100, 1e-50, 1e-6, 1e6, 1e50, 1e100, 1e140]),
+    shift=st.sampled_from([0.0, 1e3, -1e5]),
+    moves=st.lists(st.sampled_from([m for m in MOVES if not m.startswith("palette")]), min_size=1, max_size=12),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_bounded_labels_at_every_scale(n_features, n_clusters, n_points, levels, scale, shift, moves, seed):
+    # The same walks with data and moves scaled together (and shifted away
+    # from the origin): the margins must follow the data's scale, from squared
+    # distances that underflow to 0 everywhere (1e-300, 1e-200: all ties) to
+    # nearly overflowing ones, through subnormal ones (1e-158, 1e-160: see the
+    # last test of this file).
+    rng = np.random.default_rng(seed)
+    X = lattice_points(rng, n_points, n_features, levels)
+    C = initial_centers(rng, X, n_clusters, levels, "half", 0.3)
+    Xs = np.asfortranarray(X * scale + shift * scale)
+    assigner = _BoundedAssigner(Xs)
+    labels = np.full(n_points, -1, dtype=np.intp)
+    for step, kind in enumerate(["none", *moves]):
+        C = move_centers(rng, X, C, kind)
+        Cs = C * scale + shift * scale
+        assigner(Cs, labels)
+        assert_exact(assigner, Xs, Cs, labels, f"scale={scale} seed={seed} step {step} ({kind})")
+        _count(n_points)
+
+
 # ---------------------------------------------------------------------------
 # 2. The nearest-two kernels on their own
 # ---------------------------------------------------------------------------
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     n_features=st.sampled_from([1, 2, 3, 4, 8]),
     n_clusters=st.integers(1, 300),
@@ -386,7 +421,7 @@ def _assert_palette_labels(X, centers, state, context):
     _count(X.shape[0])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     n_features=st.sampled_from([3, 4]),
     n_points=st.integers(2, 600),
@@ -471,8 +506,9 @@ def _random_image(rng, kind, alpha):
     return img
 
 
-@settings(max_examples=45, deadline=None)
+@settings(max_examples=90, deadline=None)
 @example(kind="narrow", alpha="opaque", n_colors=184, coarse_min=10**9, middle=False, seed=20199)  # exact tie
+@example(kind="narrow", alpha="rgb", n_colors=78, coarse_min=10**9, middle=True, seed=40401)  # tie to the higher index
 @given(
     kind=st.sampled_from(["blobs", "noise", "narrow", "lattice"]),
     alpha=st.sampled_from(["rgb", "rgb", "opaque", "holes", "partial"]),
@@ -526,20 +562,49 @@ def test_quantize_image_nearest_palette_and_fixed_point(kind, alpha, n_colors, c
         return
     n_iter, centers = seen[-1]
     assert n_iter < 3000, "did not converge"
-    d = brute_matrix(pixels, centers)
+    _assert_fixed_point(pixels, centers, exact=np.unique(pixels, axis=0).shape[0] > coarse_min)
+
+
+def _assert_fixed_point(pixels, centers, exact):
+    """Every center is the mean of the pixels nearest to it (atol 1e-9).
+
+    `exact`: the fit ran lloyd_single on the colours themselves (the
+    coarse-to-fine path), with the reference's arithmetic, so the brute-force
+    labels are exactly the fit's. Otherwise the fit went through KMeans, on
+    colours centered by their mean, and the callback's centers are `centers +
+    mean`: a colour (nearly) tied between two centers may have been resolved
+    either way by that arithmetic (seen: 14.0 vs 14.000000000000018 here for
+    an exact tie). Then some resolution of the near ties (within 1e-9, the
+    same for every pixel of a colour) must make every center the mean.
+    """
+    colours, counts = np.unique(pixels, axis=0, return_counts=True)
+    d = brute_matrix(colours, centers)
     labels = np.argmin(d, axis=1)
-    if np.unique(pixels, axis=0).shape[0] <= coarse_min:
-        # The direct path fits through KMeans, on colours centered by their mean:
-        # the callback's centers are `centers + mean`, so an exact tie there (ties
-        # to the lowest index) can come out 1e-14 apart here. Give near-tied
-        # pixels (within 1e-9) to the lowest tied index, as exact arithmetic does.
+
+    def wrong_centers(labels, only=None):
+        wrong = []
+        for k in range(centers.shape[0]) if only is None else only:
+            members = labels == k
+            if members.any():
+                mean = (colours[members] * counts[members, None]).sum(axis=0) / counts[members].sum()
+                if not np.allclose(mean, centers[k], rtol=0, atol=1e-9):
+                    wrong.append(k)
+        return wrong
+
+    wrong = wrong_centers(labels)
+    if wrong and not exact:
         near = d <= d.min(axis=1, keepdims=True) + 1e-9
-        labels = np.argmax(near, axis=1)
-    for k in range(centers.shape[0]):
-        members = pixels[labels == k]
-        if members.shape[0]:
-            np.testing.assert_allclose(members.mean(axis=0), centers[k], rtol=0, atol=1e-9,
-                                       err_msg=f"center {k} is not the mean of its pixels")
+        tied = np.flatnonzero(near.sum(axis=1) > 1)
+        options = [np.flatnonzero(near[i]) for i in tied]
+        touched = sorted(set(np.concatenate(options).tolist()) | set(wrong)) if options else wrong
+        if 0 < tied.size and np.prod([len(o) for o in options], dtype=float) <= 4096:
+            for choice in itertools.product(*options):
+                trial = labels.copy()
+                trial[tied] = choice
+                if not wrong_centers(trial, touched):
+                    wrong = []
+                    break
+    assert not wrong, f"centers {wrong} are not the means of the pixels nearest to them"
 
 
 # ---------------------------------------------------------------------------
@@ -577,4 +642,56 @@ def test_center_moves_at_a_subnormal_scale_still_count():
         C = C.copy()
         C[0, 0] -= 1e-163
         assigner(C, labels)
+    assert labels.tolist() == brute(X, C)[0].tolist() == [0]
+
+
+# ---------------------------------------------------------------------------
+# 6. Three more failures this file found after that fix (minimal
+#    reproductions): one huge move in a single call, the same through the
+#    public KMeans with a far user init, and subnormal squared distances.
+# ---------------------------------------------------------------------------
+
+
+# Found by this file: one huge move of some center M (here 1e16) in a single call: the rebase
+# computed upper - M + (own_shift + M), which rounded every upper bound to a multiple of ulp(M)
+# (2.0 here), so a row whose own center barely moved lost its upper bound
+def test_one_huge_center_move_keeps_the_upper_bounds():
+    X = np.array([[0.0]])
+    assigner = _BoundedAssigner(X)
+    labels = np.zeros(1, dtype=np.intp)
+    assigner(np.array([[2.0], [0.0], [1e16]]), labels)  # label 1 (distance 0): correct
+    C = np.array([[-1.0], [1.0], [9.0]])  # center 2 comes back from 1e16
+    assigner(C, labels)
+    # x = 0 is at distance 1 from centers 0 and 1: the tie goes to center 0.
+    assert labels.tolist() == brute(X, C)[0].tolist() == [0]
+
+
+# Found by this file (public API): KMeans with a user init far from the data (1e17 away) stopped
+# with a label that is not the nearest center: the E-step after the far center's first move skipped
+# the row (see the test above); scikit-learn gives [1, 0, 0], 0.5
+def test_kmeans_with_a_far_init_gives_nearest_labels():
+    from kmeans import KMeans
+
+    X = np.array([[0.0, 1.0], [2.0, 2.0], [1.0, 2.0]])
+    init = np.array([[1.0, 2.0], [0.0, 1e17]])
+    km = KMeans(2, init=init, n_init=1, tol=0.0).fit(X)
+    # Iteration 1: every point joins center 0, center 1 is empty and takes the
+    # farthest point (0, 1); iteration 2 must then give (0, 1) to center 1.
+    assert km.cluster_centers_.tolist() == [[1.5, 2.0], [0.0, 1.0]]
+    assert km.labels_.tolist() == [1, 0, 0]  # was [0, 0, 0]
+    assert km.inertia_ == 0.5  # was 3.75
+
+
+# Found by this file: data at ~1e-158: squared distances are subnormal (4.9e-324 steps, relative
+# precision ~3e-5 here), far coarser than the 1e-9 margin, so the bounds kept a label that the
+# exact arithmetic ties with a lower index
+def test_subnormal_squared_distances_do_not_beat_the_margin():
+    X = np.array([[1.08e-158]])
+    assigner = _BoundedAssigner(X)
+    labels = np.zeros(1, dtype=np.intp)
+    assigner(np.array([[1.125e-158], [1.045e-158]]), labels)  # label 1: correct
+    C = np.array([[1.12e-158], [1.04e-158]])
+    assigner(C, labels)
+    # Both squared distances compute to 1.6e-319: a tie, to center 0.
+    assert brute_matrix(X, C)[0, 0] == brute_matrix(X, C)[0, 1]
     assert labels.tolist() == brute(X, C)[0].tolist() == [0]

@@ -293,7 +293,9 @@ class _BoundedAssigner:
         self.previous_centers = None
         # An absolute margin in the data's own scale.
         self.scale = float(np.max(np.abs(X)) * np.sqrt(X.shape[1]))
-        self.slack = self._MARGIN * self.scale + 1e-300
+        # The floor covers squared distances so small (subnormal) that their
+        # rounding is far coarser than any relative margin.
+        self.slack = self._MARGIN * self.scale + 1e-150
 
     #: The offset is folded back into the stored bounds once it exceeds this
     #: many times the data's scale, long before its rounding nears the margin.
@@ -354,14 +356,16 @@ class _BoundedAssigner:
                 max_shift = float(shifts.max())
             else:
                 shifts = np.full(centers.shape[0], float(max_shift))
-            self.offset += max_shift
-            if self.offset > self._REBASE * self.scale:
-                # A large offset would swallow later, smaller moves in rounding: fold it back in.
-                self.upper -= self.offset
-                self.lower -= self.offset
+            if self.offset + max_shift <= self._REBASE * self.scale:
+                self.offset += max_shift
+                # The upper bound grows by the own center's move (and the offset's).
+                self.upper += np.take(shifts + max_shift, labels)
+            else:
+                # A large offset would round small bounds away: fold it back in and
+                # move the bounds one by one this time.
+                self.upper += np.take(shifts, labels) - self.offset
+                self.lower -= self.offset + max_shift
                 self.offset = 0.0
-            # The upper bound grows by the own center's move (and the offset's).
-            self.upper += np.take(shifts + max_shift, labels)
             half_gap = self._widen_down(0.5 * np.sqrt(_center_gaps(centers)))
             bound = np.maximum(self.lower, np.take(half_gap, labels))
             doubtful = np.flatnonzero(self.upper >= bound)
