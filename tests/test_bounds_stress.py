@@ -29,9 +29,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-import kmeans.quantize as quantize
-from kmeans import _lloyd
+from kmeans import _lloyd, quantize
 from kmeans._lloyd import _BoundedAssigner, lloyd_single
 from kmeans.quantize import quantize_image
 
