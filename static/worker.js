@@ -60,12 +60,8 @@ async function warmUp() {
     // A macrotask boundary, so a request posted meanwhile is seen (and runs) first.
     await sleep(0);
     while (requestsInFlight > 0) await sleep(50);
-    const reply = kernel.web.call.callKwargs({ _function: "warm_up", step });
-    const result = reply.get("result");
-    reply.destroy();
-    if (result === undefined) return; // an error: warming up is optional, so give up quietly
-    const done = result.get("done");
-    result.destroy();
+    // A Python error throws here and ends the warm-up, which is optional (logged below).
+    const [{ done }] = callPython(kernel, "warm_up", { step }, null);
     if (done) {
       postMessage({ id: null, type: REPLY.STATUS, payload: { stage: WARM_STAGE } });
       return;

@@ -23,11 +23,6 @@ def _weighted_draw(cumulative_weights, values):
     return np.minimum(indices, cumulative_weights.size - 1)
 
 
-def _squared_distances_to_row(X, row):
-    """Squared distances of every row of `X` to one point, shape (n_samples,)."""
-    return _squared_distances_to_rows(X, row[None, :])[0]
-
-
 def _squared_distances_to_rows(X, rows):
     """Squared distances of every row of `X` to each of `rows`, shape (len(rows), n_samples)."""
     out = np.empty((rows.shape[0], X.shape[0]), dtype=np.float64)
@@ -65,7 +60,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
     first = int(_weighted_draw(cumulative, rng.random(1) * cumulative[-1])[0])
     centers[0] = X[first]
     indices[0] = first
-    closest_sq = _squared_distances_to_row(X, X[first])
+    closest_sq = _squared_distances_to_rows(X, X[first : first + 1])[0]
 
     for c in range(1, n_clusters):
         cumulative = np.cumsum(sample_weight * closest_sq)

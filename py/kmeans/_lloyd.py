@@ -510,12 +510,8 @@ def lloyd_single(
     strict_convergence = False
     n_iter = 0
     if X.shape[1] <= _EXPLICIT_MAX_FEATURES:
-        bounded = assigner if assigner is not None else _BoundedAssigner(X)
-
-        def assign(centers, labels):
-            bounded(centers, labels)
-
-        distances = bounded.distances
+        assign = assigner if assigner is not None else _BoundedAssigner(X)
+        distances = assign.distances
     else:
         min_distances = np.empty(n_samples, dtype=np.float64)
 

@@ -33,10 +33,11 @@ import math
 import sys
 import warnings
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
-from ._lloyd import _BoundedAssigner, _nearest_two, assign_labels, lloyd_single
+from ._lloyd import _BoundedAssigner, _nearest_two, _row_norms, assign_labels, lloyd_single
 from ._validation import as_rng, check_positive_int
 from .cluster import KMeans
 
@@ -218,11 +219,21 @@ def _weighted_tolerance(colours, weights, tol):
     return float(variance.mean() * tol)
 
 
-def _coarse_histogram(colours, weights, bits=_COARSE_BITS):
+class _Histogram(NamedTuple):
+    """A colour histogram: see :func:`_coarse_histogram`."""
+
+    means: np.ndarray
+    bin_weights: np.ndarray
+    bin_of_colour: np.ndarray
+    radius: np.ndarray
+
+
+def _coarse_histogram(colours, weights, bits=_COARSE_BITS) -> _Histogram:
     """Bin colours by their top `bits` bits per channel.
 
     Returns
     -------
+    _Histogram, a named tuple of:
     means : ndarray of shape (n_bins, n_channels)
         The weighted mean colour of every non-empty bin.
     bin_weights : ndarray of shape (n_bins,)
@@ -251,7 +262,7 @@ def _coarse_histogram(colours, weights, bits=_COARSE_BITS):
         means[:, c] = np.bincount(bins, weights=colours[:, c] * weights)[used] / bin_weights[used]
         low = (used >> (bits * (n_channels - 1 - c)) & ((1 << bits) - 1)) << shift
         radius_sq += np.maximum(means[:, c] - low, low + width - means[:, c]) ** 2
-    return means, bin_weights[used], position[bins], np.sqrt(radius_sq)
+    return _Histogram(means, bin_weights[used], position[bins], np.sqrt(radius_sq))
 
 
 def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, callback,
@@ -319,16 +330,17 @@ def _fit_colours(colours, weights, n_clusters, *, seed, max_iter, tol, n_init, c
     parent, parent_of_colour = coarse, bin_of_colour
     if colours.shape[0] > _MIDDLE_MIN_COLOURS:
         middle = _coarse_histogram(colours, weights, _MIDDLE_BITS)
-        parent_of_bin = np.empty(middle[0].shape[0], dtype=np.intp)
-        parent_of_bin[middle[2]] = bin_of_colour  # every colour of a fine bin is in the same coarse bin
+        parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
+        # Every colour of a fine bin is in the same coarse bin.
+        parent_of_bin[middle.bin_of_colour] = bin_of_colour
         for index, (_inertia, centers, done) in enumerate(runs):
             _labels, inertia, centers, n_iter, _assigner = _primed_lloyd(
-                middle[0], middle[1], centers, coarse, parent_of_bin,
+                middle.means, middle.bin_weights, centers, coarse, parent_of_bin,
                 max_iter=max_iter, tol=exact_tol, callback=_shifted(callback, done),
                 callback_inertia=callback_inertia,
             )
             runs[index] = (inertia, centers, done + n_iter)
-        parent, parent_of_colour = middle, middle[2]
+        parent, parent_of_colour = middle, middle.bin_of_colour
     _inertia, centers, done = min(runs, key=lambda run: run[0])
     labels, _inertia, centers, n_iter, assigner = _primed_lloyd(
         colours, weights, centers, parent, parent_of_colour,
@@ -374,14 +386,13 @@ def _primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter
     Returns labels, inertia, centers, n_iter (as :func:`lloyd_single`) and
     the assigner, which keeps bounds valid for the returned labels.
     """
-    parent_means, _weights, _of_colour, parent_radius = parent
-    bin_labels, bin_best, bin_second = _nearest_two(parent_means, centers)
+    bin_labels, bin_best, bin_second = _nearest_two(parent.means, centers)
     labels_init = bin_labels[parent_of_point]
     assigner = _BoundedAssigner(points)
     assigner.prime(
         centers, labels_init,
-        lower=np.maximum(np.sqrt(bin_second) - parent_radius, 0.0)[parent_of_point],
-        upper=(np.sqrt(bin_best) + parent_radius)[parent_of_point],
+        lower=np.maximum(np.sqrt(bin_second) - parent.radius, 0.0)[parent_of_point],
+        upper=(np.sqrt(bin_best) + parent.radius)[parent_of_point],
     )
     labels, inertia, centers, n_iter = lloyd_single(
         points, weights, centers, max_iter=max_iter, tol=tol, callback=callback,
@@ -410,7 +421,7 @@ def _palette_labels(colours, centers, state):
         return palette, labels, sq_errors
     labels, assigner = state
     inverse = inverse.reshape(-1)
-    max_shift = float(np.sqrt(((rounded - centers) ** 2).sum(axis=1).max()))
+    max_shift = float(_row_norms(rounded - centers).max())
     labels = inverse[labels]
     assigner(palette, labels, max_shift=max_shift)
     return palette, labels, assigner.distances(palette, labels)
