@@ -198,38 +198,52 @@ def _nearest_two_expanded(X, centers):
 
     ``|c|^2 - 2 x.c`` differs from the squared distance by ``|x|^2``, the
     same for every center of a row, so it ranks the centers of that row.
-    A matrix product computes it fast, but with rounding that depends on
-    the BLAS. So the product only *ranks*: a row whose best two centers are
-    further apart than a bound on that rounding has the same nearest center
-    as the exact computation; the few other rows are recomputed exactly
-    (with the explicit arithmetic of :func:`squared_distances`). The distance to the nearest center is
-    recomputed exactly for every row (:func:`_own_distances`) and the second
-    distance is returned as a lower bound, which is all the Hamerly bounds
-    need. So labels and distances are the same on every platform.
+    A single-precision matrix product computes it fast (``|c|^2`` rides
+    along as an extra column of ones in X), but with rounding that depends
+    on the BLAS. So the product only *ranks*: a row whose best two centers
+    are further apart than a bound on that rounding has the same nearest
+    center as the exact computation; the few other rows are recomputed
+    exactly (with the explicit arithmetic of :func:`squared_distances`).
+    The distance to the nearest center is recomputed exactly for every row
+    (:func:`_own_distances`) and the second distance is returned as a lower
+    bound, which is all the Hamerly bounds need. So labels and distances
+    are the same on every platform.
     """
     size, n_features = X.shape
     n_clusters = centers.shape[0]
     labels = np.empty(size, dtype=np.intp)
     second = np.empty(size)
-    centers_sq = np.einsum("ij,ij->i", centers, centers)
-    scaled = -2.0 * centers.T
-    x_sq = np.einsum("ij,ij->i", X, X)
-    # A generous bound on the rounding of |c|^2 - 2 x.c + |x|^2 (n_features terms each).
+    # Distances do not change when points and centers move together, and the
+    # rounding error shrinks with their size: center both on the data's midrange.
+    middle = 0.5 * (X.max(axis=0) + X.min(axis=0))
+    X_centered = X - middle
+    x_sq = np.einsum("ij,ij->i", X_centered, X_centered)
+    centered = centers - middle
+    centers_sq = np.einsum("ij,ij->i", centered, centered)
     scale = float(x_sq.max()) + float(centers_sq.max())
-    slack = 1e-9 * (n_features + 2) * scale + 1e-300
-    step = block_rows(n_clusters)
-    block = np.empty((min(step, size), n_clusters))
+    # Single precision halves the memory traffic; data too large or too small for
+    # its exponent range is ranked in double precision.
+    dtype, unit_roundoff = (np.float32, 2.0**-24) if 1e-30 < scale < 1e30 else (np.float64, 2.0**-53)
+    ranker = np.vstack([-2.0 * centered.T, centers_sq]).astype(dtype)
+    # A bound on the rounding of one rank, the conversions included: about
+    # (n_features + 3) unit roundoffs of the sum of the terms' sizes, which is
+    # at most 2 (|x|^2 + |c|^2); doubled for safety.
+    slack = 4.0 * (n_features + 3) * unit_roundoff * scale + 1e-300
+    step = max(64, _BLOCK_BYTES // (np.dtype(dtype).itemsize * n_clusters))
     rows = np.arange(min(step, size))
+    augmented = np.ones((min(step, size), n_features + 1), dtype=dtype)
+    ranks_buffer = np.empty((min(step, size), n_clusters), dtype=dtype)
     for start in range(0, size, step):
         stop = min(start + step, size)
-        ranks = block[: stop - start]
-        np.matmul(X[start:stop], scaled, out=ranks)
-        ranks += centers_sq
-        best = np.argmin(ranks, axis=1)
         here = rows[: stop - start]
-        best_rank = ranks[here, best]
+        points = augmented[: stop - start]
+        points[:, :n_features] = X_centered[start:stop]
+        ranks = np.matmul(points, ranker, out=ranks_buffer[: stop - start])
+        best = np.argmin(ranks, axis=1)
+        best_rank = ranks[here, best].astype(np.float64)
         ranks[here, best] = np.inf
-        second_rank = ranks.min(axis=1)
+        # A second argmin and a gather: faster than a min reduction over the rows.
+        second_rank = ranks[here, np.argmin(ranks, axis=1)].astype(np.float64)
         labels[start:stop] = best
         second[start:stop] = np.maximum(second_rank + x_sq[start:stop] - slack, 0.0)
         tied = np.flatnonzero(second_rank - best_rank <= 2 * slack)

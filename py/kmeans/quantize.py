@@ -62,9 +62,9 @@ _AUTO_ONE_RUN_FROM = 128
 _MIDDLE_MIN_COLOURS = 1 << 17
 _MIDDLE_BITS = 6
 
-#: Images with fewer pixels than this use np.unique to find distinct
-#: colours; larger ones use a counting pass over all 2**24 RGB values, which
-#: is linear in the pixels but always touches a 128 MiB table.
+#: Images with fewer pixels than this sort their colour keys to find the
+#: distinct colours; larger ones use a counting pass over all 2**24 RGB
+#: values, which is linear in the pixels but always touches a 128 MiB table.
 _COUNTING_MIN_PIXELS = 1 << 21
 
 
@@ -186,29 +186,44 @@ def _unpack(keys, n_channels) -> np.ndarray:
 def _distinct(keys, n_bits):
     """Distinct keys (sorted), their counts, and a function mapping keys to positions.
 
-    For 24-bit keys of big images a counting pass (np.bincount) replaces the
-    sort inside np.unique: linear time, and the per-pixel mapping is one
-    table lookup.
+    24-bit keys never need np.unique's argsort: big images take a counting
+    pass (np.bincount, linear time), smaller ones a plain sort of the keys.
+    The per-pixel mapping is then one lookup in a table indexed by colour.
     """
     if n_bits == 24 and keys.size >= _COUNTING_MIN_PIXELS:
         table = np.bincount(keys, minlength=1 << 24)
         distinct = np.flatnonzero(table > 0).astype(np.uint32)  # a bool scan is faster than an int one
         counts = table[distinct]
-
-        def lookup(table_values):
-            # Only the entries of distinct keys are ever read, so the count
-            # table's memory (no longer needed) holds the values: no new
-            # 2**24-entry table to allocate and fill.
-            if table_values.dtype.itemsize <= table.dtype.itemsize:
-                values = table.view(table_values.dtype)[: 1 << 24]
-            else:
-                values = np.empty(1 << 24, dtype=table_values.dtype)
-            values[distinct] = table_values
-            return values[keys]
-
-        return distinct, counts, lookup
+        # Only the entries of distinct keys are ever read, so the count table's
+        # memory (no longer needed) holds the values: no new table to allocate.
+        return distinct, counts, _table_lookup(keys, distinct, table)
+    if n_bits == 24:
+        ordered = np.sort(keys.astype(np.uint32))  # sorting 4-byte keys is faster than 8-byte ones
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        counts = np.diff(starts, append=ordered.size)
+        return ordered[starts], counts, _table_lookup(keys, ordered[starts])
     distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     return distinct, counts, lambda table_values: table_values[inverse.reshape(-1)]
+
+
+def _table_lookup(keys, distinct, spare=None):
+    """A function mapping per-colour values (one per entry of `distinct`) to per-key values.
+
+    The values go into a table indexed by 24-bit colour, which `keys` then
+    index: only the entries of distinct colours are written or read, so the
+    table needs no initialising. `spare`, an array of at least 2**24 entries
+    that is no longer needed, holds the table when its items are big enough.
+    """
+
+    def lookup(table_values):
+        if spare is not None and table_values.dtype.itemsize <= spare.dtype.itemsize:
+            values = spare.view(table_values.dtype)[: 1 << 24]
+        else:
+            values = np.empty(1 << 24, dtype=table_values.dtype)
+        values[distinct] = table_values
+        return values[keys]
+
+    return lookup
 
 
 def _weighted_tolerance(colours, weights, tol):
