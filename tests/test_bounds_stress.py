@@ -10,8 +10,9 @@ accumulated in feature order) on the full distance matrix, and ``argmin``.
 Integer data on coarse lattices, duplicate centers, reflected centers and
 half-integer centers give many exact ties; the centers then take random
 walks (tiny, small and large moves, permutations, snapping, palette swaps
-with ``max_shift``) across both the explicit (K < 32) and the expanded
-(K >= 32) kernels.
+with ``max_shift``, with and without the index mapping that keeps the
+runner-up centers) across both the explicit (K < 32) and the expanded
+(K >= 32) kernels, which also track a runner-up center for every row.
 
 The last sections keep minimal reproductions of the failures this file
 found, now fixed: a huge center move that left a running offset too large
@@ -193,7 +194,10 @@ def palette_swap(rng, assigner, X, C, labels, permute):
         inverse = position[inverse]
     max_shift = float(np.sqrt(((rounded - C) ** 2).sum(axis=1).max()))
     new_labels = inverse[labels]
-    assigner(palette, new_labels, max_shift=max_shift)
+    # With the mapping the assigner keeps its runner-up centers (merged ones
+    # included); without it, it must forget them.
+    relabel = inverse if rng.random() < 0.5 else None
+    assigner(palette, new_labels, max_shift=max_shift, relabel=relabel)
     return palette, new_labels
 
 

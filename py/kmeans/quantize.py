@@ -37,7 +37,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._lloyd import _BoundedAssigner, _nearest_two, _row_norms, assign_labels, lloyd_single
+from ._lloyd import (
+    _EXPANDED_MIN_CLUSTERS,
+    _BoundedAssigner,
+    _nearest_three_expanded,
+    _nearest_two,
+    _row_norms,
+    assign_labels,
+    lloyd_single,
+)
 from ._validation import as_rng, check_positive_int
 from .cluster import KMeans
 
@@ -401,13 +409,21 @@ def _primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter
     Returns labels, inertia, centers, n_iter (as :func:`lloyd_single`) and
     the assigner, which keeps bounds valid for the returned labels.
     """
-    bin_labels, bin_best, bin_second = _nearest_two(parent.means, centers)
-    labels_init = bin_labels[parent_of_point]
     assigner = _BoundedAssigner(points)
+    if centers.shape[0] >= _EXPANDED_MIN_CLUSTERS:
+        # With many centers, also the runner-up of each bin and a bound on the rest.
+        bin_labels, bin_best, bin_runner_up, bin_second, bin_rest = _nearest_three_expanded(parent.means, centers)
+        runner_up = bin_runner_up[parent_of_point]
+        runner_up_lower = np.maximum(np.sqrt(bin_second) - parent.radius, 0.0)[parent_of_point]
+    else:
+        bin_labels, bin_best, bin_rest = _nearest_two(parent.means, centers)
+        runner_up = runner_up_lower = None
+    labels_init = bin_labels[parent_of_point]
     assigner.prime(
         centers, labels_init,
-        lower=np.maximum(np.sqrt(bin_second) - parent.radius, 0.0)[parent_of_point],
+        lower=np.maximum(np.sqrt(bin_rest) - parent.radius, 0.0)[parent_of_point],
         upper=(np.sqrt(bin_best) + parent.radius)[parent_of_point],
+        runner_up=runner_up, runner_up_lower=runner_up_lower,
     )
     labels, inertia, centers, n_iter = lloyd_single(
         points, weights, centers, max_iter=max_iter, tol=tol, callback=callback,
@@ -438,7 +454,7 @@ def _palette_labels(colours, centers, state):
     inverse = inverse.reshape(-1)
     max_shift = float(_row_norms(rounded - centers).max())
     labels = inverse[labels]
-    assigner(palette, labels, max_shift=max_shift)
+    assigner(palette, labels, max_shift=max_shift, relabel=inverse)
     return palette, labels, assigner.distances(palette, labels)
 
 
