@@ -460,15 +460,17 @@ class _BoundedAssigner:
                 points = X[doubtful]
                 own = self._widen_up(np.sqrt(_own_distances(points, centers, labels[doubtful])))
                 self.upper[doubtful] = own
-                runner_up = self.runner_up[doubtful]
-                has_runner_up = runner_up != labels[doubtful]
-                if self.tracks_runner_ups and has_runner_up.any():
-                    runner = self._widen_down(np.sqrt(_own_distances(points, centers, runner_up)))
-                    runner[~has_runner_up] = np.inf
-                    self.runner_up_lower[doubtful] = runner
-                    bound_here = np.maximum(np.minimum(self.lower[doubtful], runner), half_gap[labels[doubtful]])
-                else:
-                    bound_here = bound[doubtful]
+                bound_here = bound[doubtful]
+                if self.tracks_runner_ups:
+                    runner_up = self.runner_up[doubtful]
+                    has_runner_up = runner_up != labels[doubtful]
+                    if has_runner_up.any():
+                        runner = self._widen_down(np.sqrt(_own_distances(points, centers, runner_up)))
+                        runner[~has_runner_up] = np.inf
+                        self.runner_up_lower[doubtful] = runner
+                        bound_here = np.maximum(
+                            np.minimum(self.lower[doubtful], runner), half_gap[labels[doubtful]]
+                        )
                 doubtful = doubtful[own >= bound_here]
                 self._recompute(doubtful, centers, labels)
         self.previous_centers = np.array(centers, dtype=np.float64)
