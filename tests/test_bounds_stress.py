@@ -365,6 +365,21 @@ def test_nearest_two_kernels_match_brute_force(n_features, n_clusters, n_points,
             np.testing.assert_array_equal(got_second, second, err_msg=name)
         else:
             assert np.all(got_second <= second), name
+    # The runner-up and the bound on the rest that the many-center E-step keeps.
+    d = brute_matrix(X, C)
+    got_labels, got_best, runner_up, runner_up_sq, rest = _lloyd._nearest_three_expanded(np.asfortranarray(X), C)
+    rows = np.arange(X.shape[0])
+    np.testing.assert_array_equal(got_labels, labels)
+    np.testing.assert_array_equal(got_best, best)
+    if n_clusters > 1:
+        assert np.all(runner_up != labels)
+        assert np.all(runner_up_sq <= d[rows, runner_up])
+        np.testing.assert_array_equal(d[rows, runner_up] >= best, True)
+    if n_clusters > 2:
+        others = d.copy()
+        others[rows, labels] = np.inf
+        others[rows, runner_up] = np.inf
+        assert np.all(rest <= others.min(axis=1))
     # The per-center loop of the explicit kernel (normally only for big blocks).
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_lloyd, "_SMALL_BLOCK_ENTRIES", 0)

@@ -139,6 +139,21 @@ def test_counting_path_equals_unique_path(small_photo, monkeypatch, threshold):
     assert (got.n_iter, got.sse) == (expected.n_iter, expected.sse)
 
 
+@pytest.mark.parametrize("threshold", [1, 1 << 40], ids=["counting", "sorting"])
+def test_distinct_colours_match_np_unique(monkeypatch, threshold):
+    monkeypatch.setattr(kmeans.quantize, "_COUNTING_MIN_PIXELS", threshold)
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 1 << 24, size=5000).astype(np.intp)
+    keys[:2000] = keys[2000:4000]  # repeats
+    keys[-1] = (1 << 24) - 1  # the largest key
+    distinct, counts, lookup = kmeans.quantize._distinct(keys, 24)
+    expected, inverse, expected_counts = np.unique(keys, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(distinct, expected)
+    np.testing.assert_array_equal(counts, expected_counts)
+    values = (np.arange(distinct.size) % 251).astype(np.uint8)
+    np.testing.assert_array_equal(lookup(values), values[inverse])
+
+
 def test_counting_path_with_transparency(monkeypatch):
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, size=(30, 40, 4), dtype=np.uint8)
