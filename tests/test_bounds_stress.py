@@ -19,7 +19,9 @@ found, now fixed: a huge center move that left a running offset too large
 for later small moves, center moves so small that their squares
 underflowed, then one huge move within a single call (also reached through
 ``KMeans`` with a far user ``init``), and squared distances so small
-(subnormal) that their rounding beat the relative margin.
+(subnormal) that their rounding beat the relative margin; and two that a
+review of the many-center E-step found: ranks that overflow (NaN gaps were
+not treated as ties) and runner-ups left unmapped by a palette swap.
 """
 
 from __future__ import annotations
@@ -712,3 +714,41 @@ def test_subnormal_squared_distances_do_not_beat_the_margin():
     # Both squared distances compute to 1.6e-319: a tie, to center 0.
     assert brute_matrix(X, C)[0, 0] == brute_matrix(X, C)[0, 1]
     assert labels.tolist() == brute(X, C)[0].tolist() == [0]
+
+
+# ---------------------------------------------------------------------------
+# 7. Found by review of the many-center E-step (minimal reproductions)
+# ---------------------------------------------------------------------------
+
+
+# Squares so large that the ranks overflow to inf and their differences to NaN: the near-tie test
+# (gap <= 2 * slack) was False for NaN, so the row kept the product's first NaN as its label
+def test_ranks_that_overflow_are_rechecked_exactly():
+    X = np.array([[1e160 + 20e144], [-1e160]])
+    C = np.concatenate([[[-1e160]], 1e160 + 1e144 * np.arange(31)[:, None]])  # K = 32: the product path
+    with np.errstate(all="ignore"):
+        labels, best, _second = _lloyd._nearest_two(X, C)
+        expected_labels, expected_best, _ = brute(X, C)
+    assert labels.tolist() == expected_labels.tolist() == [21, 0]
+    np.testing.assert_array_equal(best, expected_best)
+
+
+# A palette swap with the index mapping while runner-ups were not tracked left them in the old
+# numbering; once tracking resumed, an index past the merged palette's end raised IndexError
+def test_relabel_while_not_tracking_keeps_runner_ups_in_range():
+    C = np.r_[np.arange(39) * 100.0, 3902.0][:, None]  # K = 40
+    X = np.r_[C[:, 0] + 0.1, 60.0][:, None]
+    assigner = _BoundedAssigner(X)
+    labels = np.zeros(X.shape[0], dtype=np.intp)
+    assigner(C, labels)
+    assigner(C, labels, max_shift=0.0)  # no mapping: the runner-ups are forgotten
+    palette = C[:-1].copy()
+    palette[1] = 149.0
+    palette[38] = 3851.0  # centers 38 and 39 merge
+    relabel = np.r_[np.arange(39), 38]
+    labels[:] = relabel[labels]
+    assigner(palette, labels, max_shift=51.0, relabel=relabel)
+    assert assigner.runner_up.max() < palette.shape[0]
+    for moved in (palette + 0.1, palette + 0.3):
+        assigner(moved, labels)
+        assert labels.tolist() == brute(X, moved)[0].tolist()

@@ -220,7 +220,9 @@ def _nearest_three_expanded(X, centers):
     -------
     labels, best : the nearest center of each row and its exact squared distance.
     runner_up : ndarray of shape (n_rows,), dtype intp
-        A second-nearest center of each row.
+        A candidate second-nearest center of each row (the product's second
+        choice; with one center, or when every other distance overflows,
+        the row's own center).
     second : lower bound on the squared distance to `runner_up`.
     third : lower bound on the squared distance to every center other than
         the two. With many centers this one is often much larger than
@@ -240,14 +242,20 @@ def _nearest_three_expanded(X, centers):
     centered = centers - middle
     centers_sq = np.einsum("ij,ij->i", centered, centered)
     scale = float(x_sq.max()) + float(centers_sq.max())
-    # Single precision halves the memory traffic; data too large or too small for
-    # its exponent range is ranked in double precision.
-    dtype, unit_roundoff = (np.float32, 2.0**-24) if 1e-30 < scale < 1e30 else (np.float64, 2.0**-53)
+    # Single precision halves the memory traffic. Data too large or too small for
+    # its exponent range is ranked in double precision: below 1e-30 float32's
+    # underflow (absolute, about 1e-38 per operation) would no longer be small
+    # next to the bound below.
+    single = 1e-30 < scale < 1e30
+    dtype, unit_roundoff = (np.float32, 2.0**-24) if single else (np.float64, 2.0**-53)
     ranker = np.vstack([-2.0 * centered.T, centers_sq]).astype(dtype)
-    # A bound on the rounding of one rank, the conversions included: about
-    # (n_features + 3) unit roundoffs of the sum of the terms' sizes, which is
-    # at most 2 (|x|^2 + |c|^2); doubled for safety.
-    slack = 4.0 * (n_features + 3) * unit_roundoff * scale + 1e-300
+    # A bound on the rounding of one rank, in any summation order and with the
+    # conversions included: (n_features + 3) unit roundoffs of the sum of the
+    # terms' sizes, which is at most 2 (|x|^2 + |c|^2). Doubled for safety in
+    # single precision; in double precision the exact recheck's own rounding is
+    # of the same size, so the margin is larger there.
+    safety = 2.0 if single else 8.0
+    slack = safety * 2.0 * (n_features + 3) * unit_roundoff * scale + 1e-300
     step = max(64, _BLOCK_BYTES // (np.dtype(dtype).itemsize * n_clusters))
     rows = np.arange(min(step, size))
     augmented = np.ones((min(step, size), n_features + 1), dtype=dtype)
@@ -273,7 +281,8 @@ def _nearest_three_expanded(X, centers):
         runner_up[start:stop] = runner
         second[start:stop] = np.maximum(second_rank + x_sq[start:stop] - slack, 0.0)
         third[start:stop] = np.maximum(third_rank + x_sq[start:stop] - slack, 0.0)
-        tied = np.flatnonzero(second_rank - best_rank <= 2 * slack)
+        # Written so that NaN (ranks that overflowed) counts as a tie.
+        tied = np.flatnonzero(~(second_rank - best_rank > 2 * slack))
         if tied.size:
             # Exact distances for these few rows, as a (rows, n_clusters) block: the same
             # operations in the same order as the explicit kernel, so the same bits.
@@ -420,8 +429,9 @@ class _BoundedAssigner:
         `max_shift`, when given, replaces the per-center moves since the last
         call by one bound for all: for a caller that swapped the centers for
         new ones and relabelled the rows to match, such as a rounded palette.
-        `relabel` (old center index -> new) then maps the runner-ups too;
-        without it they are forgotten.
+        `relabel` (old center index -> new, the mapping the caller applied to
+        the labels) then maps the runner-ups too; without it they are
+        forgotten (folded into the shared lower bound).
         """
         X = self.X
         if self.previous_centers is None:
@@ -436,6 +446,8 @@ class _BoundedAssigner:
                     self._forget_runner_ups(labels)
                 elif self.tracks_runner_ups:
                     self.runner_up = np.asarray(relabel)[self.runner_up]
+                else:
+                    self.runner_up = np.array(labels, dtype=np.intp)
             if self.offset + max_shift <= self._REBASE * self.scale:
                 self.offset += max_shift
                 # The upper bound grows by the own center's move (and the offset's),

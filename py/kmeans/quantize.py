@@ -452,7 +452,9 @@ def _palette_labels(colours, centers, state):
         return palette, labels, sq_errors
     labels, assigner = state
     inverse = inverse.reshape(-1)
-    max_shift = float(_row_norms(rounded - centers).max())
+    # Measured from the centers the bounds last saw, which are `centers` except
+    # after an empty cluster was moved in the very last step.
+    max_shift = float(_row_norms(rounded - assigner.previous_centers).max())
     labels = inverse[labels]
     assigner(palette, labels, max_shift=max_shift, relabel=inverse)
     return palette, labels, assigner.distances(palette, labels)
