@@ -6,7 +6,7 @@
 import { REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
-import { drawImageData, drawPalette } from "./draw.js";
+import { drawImageData, drawPalette, drawRgba } from "./draw.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import { BOOT_LABELS, MAX_MEGAPIXELS, SAMPLE_NAME, SAMPLE_URL, quantizeImage, readInt } from "./compress.js";
 import { setUpOffline } from "./offline.js";
@@ -201,7 +201,7 @@ async function run() {
         say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
-    drawImageData(ui.result, new ImageData(new Uint8ClampedArray(quantized.rgba.buffer), width, height));
+    drawRgba(ui.result, quantized.rgba, width, height);
     drawPalette(ui.palette, quantized.palette);
     // From the pixels sent to the result drawn; bench/browser.py reads this measure.
     const seconds = performance.measure("kmeans:quantize", { start: started }).duration / 1000;

@@ -13,6 +13,18 @@ export function drawImageData(canvas, imageData) {
 }
 
 /**
+ * Draw a quantized result as the worker returned it (its `rgba` bytes) on a canvas.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Uint8Array} rgba RGBA bytes, 4 per pixel
+ * @param {number} width
+ * @param {number} height
+ */
+export function drawRgba(canvas, rgba, width, height) {
+  const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length);
+  drawImageData(canvas, new ImageData(pixels, width, height));
+}
+
+/**
  * Rebuild the quantized image from its palette indices: one 32-bit copy per pixel, written into
  * `out` (RGBA bytes, 4 per index). Uses no DOM, so the worker can call it too.
  * @param {Uint8Array} indices one palette index per pixel

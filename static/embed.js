@@ -10,7 +10,7 @@
 import { WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
-import { drawImageData } from "./draw.js";
+import { drawImageData, drawRgba } from "./draw.js";
 import { BOOT_LABELS, MAX_MEGAPIXELS, SAMPLE_NAME, SAMPLE_URL, quantizeImage, readInt } from "./compress.js";
 
 const SEED = 0;
@@ -155,7 +155,7 @@ async function run() {
         say(`Compressing to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
-    drawImageData(ui.result, new ImageData(new Uint8ClampedArray(quantized.rgba.buffer), width, height));
+    drawRgba(ui.result, quantized.rgba, width, height);
     ui.resultCaption.textContent = `${quantized.n_colors} colours`;
     ui.progress.value = 1;
     setState("done");

@@ -359,9 +359,8 @@ class _BoundedAssigner:
         # clusters is settled by one exact distance to the runner-up instead of
         # a comparison with every center. A row without a runner-up has itself
         # as its runner-up (its own center) and an infinite bound.
-        self.runner_up = np.zeros(X.shape[0], dtype=np.intp)
-        self.runner_up_lower = np.full(X.shape[0], np.inf)
-        self.tracks_runner_ups = False  # False while every row is its own runner-up
+        # `tracks_runner_ups` is False while every row is its own runner-up.
+        self._clear_runner_ups(np.zeros(X.shape[0], dtype=np.intp))
         self.offset = 0.0
         self.previous_centers = None
         # An absolute margin in the data's own scale.
@@ -406,11 +405,10 @@ class _BoundedAssigner:
         self.offset = 0.0
         self.upper = self._widen_up(np.asarray(upper, dtype=np.float64))
         self.lower = self._widen_down(np.asarray(lower, dtype=np.float64))
-        self.tracks_runner_ups = runner_up is not None
         if runner_up is None:
-            self.runner_up = np.array(labels, dtype=np.intp)
-            self.runner_up_lower = np.full(self.X.shape[0], np.inf)
+            self._clear_runner_ups(labels)
         else:
+            self.tracks_runner_ups = True
             self.runner_up = np.array(runner_up, dtype=np.intp)
             self.runner_up_lower = self._widen_down(np.asarray(runner_up_lower, dtype=np.float64))
 
@@ -447,7 +445,7 @@ class _BoundedAssigner:
                 elif self.tracks_runner_ups:
                     self.runner_up = np.asarray(relabel)[self.runner_up]
                 else:
-                    self.runner_up = np.array(labels, dtype=np.intp)
+                    self._clear_runner_ups(labels)
             if self.offset + max_shift <= self._REBASE * self.scale:
                 self.offset += max_shift
                 # The upper bound grows by the own center's move (and the offset's),
@@ -491,6 +489,10 @@ class _BoundedAssigner:
         """Fold the runner-up bounds into `lower` (which then bounds every other center)."""
         if self.tracks_runner_ups:
             np.minimum(self.lower, self.runner_up_lower, out=self.lower)
+        self._clear_runner_ups(labels)
+
+    def _clear_runner_ups(self, labels):
+        """Every row its own runner-up, with an infinite bound: `lower` alone bounds the other centers."""
         self.runner_up = np.array(labels, dtype=np.intp)
         self.runner_up_lower = np.full(self.X.shape[0], np.inf)
         self.tracks_runner_ups = False

@@ -208,8 +208,8 @@ def _distinct(keys, n_bits):
     if n_bits == 24:
         ordered = np.sort(keys.astype(np.uint32))  # sorting 4-byte keys is faster than 8-byte ones
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        counts = np.diff(starts, append=ordered.size)
-        return ordered[starts], counts, _table_lookup(keys, ordered[starts])
+        distinct = ordered[starts]
+        return distinct, np.diff(starts, append=ordered.size), _table_lookup(keys, distinct)
     distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     return distinct, counts, lambda table_values: table_values[inverse.reshape(-1)]
 
