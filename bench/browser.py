@@ -129,12 +129,11 @@ def _png(picture) -> bytes:
 
 def best_known_sse(png: bytes, k: int) -> float:
     """scikit-learn n_init=10 on the weighted distinct colours (natively): the reference SSE."""
-    from kmeans.quantize import _distinct, _pack, _unpack
+    from kmeans._distinct import count_colours
     from sklearn.cluster import KMeans
 
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
-    distinct, counts, _lookup = _distinct(_pack([pixels[:, c] for c in range(3)]), 24)
-    colours = _unpack(distinct, 3)
+    colours, counts, _lookup = count_colours(np.ascontiguousarray(pixels[:, :3]), 3)
     model = KMeans(k, n_init=10, random_state=0).fit(colours, sample_weight=counts)
     palette = np.clip(np.rint(model.cluster_centers_), 0, 255)
     return float((((palette[model.labels_] - colours) ** 2).sum(axis=1) * counts).sum())

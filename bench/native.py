@@ -37,7 +37,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "py"))
 from kmeans import encode_png, quantize_image
-from kmeans.quantize import QuantizedImage, _distinct, _pack, _unpack
+from kmeans._distinct import count_colours
+from kmeans.quantize import QuantizedImage
 
 
 def photos(big: bool):
@@ -97,9 +98,8 @@ def run_sklearn_weighted(image, k, n_init):
     from sklearn.cluster import KMeans
 
     def fit():
-        keys = _pack([image.reshape(-1, 3)[:, c] for c in range(3)])
-        distinct, counts, lookup = _distinct(keys, 24)
-        model = KMeans(k, n_init=n_init, random_state=0).fit(_unpack(distinct, 3), sample_weight=counts)
+        colours, counts, lookup = count_colours(image.reshape(-1, 3), 3)
+        model = KMeans(k, n_init=n_init, random_state=0).fit(colours, sample_weight=counts)
         return model, lookup(model.labels_.astype(np.uint8))
 
     seconds, (model, labels) = timed(fit)

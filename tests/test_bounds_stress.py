@@ -2,7 +2,7 @@
 
 The claim under test: whatever the bounds do, the labels they produce are
 exactly those of a brute-force nearest-center computation (ties to the lowest
-center index), and ``_BoundedAssigner.distances`` gives exactly the squared
+center index), and ``BoundedAssigner.distances`` gives exactly the squared
 distances of that computation. The reference here is computed in the test,
 with the package's per-feature arithmetic (``sum_j (x_j - c_j)**2``
 accumulated in feature order) on the full distance matrix, and ``argmin``.
@@ -32,8 +32,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from kmeans import _lloyd, quantize
-from kmeans._lloyd import _BoundedAssigner, lloyd_single
+from kmeans import _coarse_to_fine, _distances, quantize
+from kmeans._bounds import BoundedAssigner
+from kmeans._coarse_to_fine import Fit
+from kmeans._lloyd import lloyd_single
+from kmeans.colour_spaces import RGB
 from kmeans.quantize import quantize_image
 
 # ---------------------------------------------------------------------------
@@ -199,7 +202,7 @@ def palette_swap(rng, assigner, X, C, labels, permute):
     # With the mapping the assigner keeps its runner-up centers (merged ones
     # included); without it, it must forget them.
     relabel = inverse if rng.random() < 0.5 else None
-    assigner(palette, new_labels, max_shift=max_shift, relabel=relabel)
+    assigner.replace_centers(palette, new_labels, max_shift=max_shift, relabel=relabel)
     return palette, new_labels
 
 
@@ -228,7 +231,7 @@ def prime_assigner(rng, assigner, X, C, mode):
 
 
 def run_walk(rng, X, C, moves, prime_mode, context):
-    assigner = _BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     if prime_mode == "none":
         labels = np.full(X.shape[0], -1, dtype=np.intp)
     else:
@@ -322,7 +325,7 @@ def test_bounded_labels_at_every_scale(n_features, n_clusters, n_points, levels,
     X = lattice_points(rng, n_points, n_features, levels)
     C = initial_centers(rng, X, n_clusters, levels, "half", 0.3)
     Xs = np.asfortranarray(X * scale + shift * scale)
-    assigner = _BoundedAssigner(Xs)
+    assigner = BoundedAssigner(Xs)
     labels = np.full(n_points, -1, dtype=np.intp)
     for step, kind in enumerate(["none", *moves]):
         C = move_centers(rng, X, C, kind)
@@ -354,10 +357,10 @@ def test_nearest_two_kernels_match_brute_force(n_features, n_clusters, n_points,
     C = move_centers(rng, X, C, "reflect")
     labels, best, second = brute(X, C)
     kernels = {
-        "dispatch": _lloyd._nearest_two,
-        "explicit": _lloyd._nearest_two_explicit,
-        "small": _lloyd._nearest_two_small,
-        "expanded": _lloyd._nearest_two_expanded,
+        "dispatch": _distances.nearest_two,
+        "explicit": _distances.nearest_two_explicit,
+        "small": _distances.nearest_two_small,
+        "expanded": _distances.nearest_two_expanded,
     }
     for name, kernel in kernels.items():
         got_labels, got_best, got_second = kernel(np.asfortranarray(X), C)
@@ -369,7 +372,7 @@ def test_nearest_two_kernels_match_brute_force(n_features, n_clusters, n_points,
             assert np.all(got_second <= second), name
     # The runner-up and the bound on the rest that the many-center E-step keeps.
     d = brute_matrix(X, C)
-    got_labels, got_best, runner_up, runner_up_sq, rest = _lloyd._nearest_three_expanded(np.asfortranarray(X), C)
+    got_labels, got_best, runner_up, runner_up_sq, rest = _distances.nearest_three_expanded(np.asfortranarray(X), C)
     rows = np.arange(X.shape[0])
     np.testing.assert_array_equal(got_labels, labels)
     np.testing.assert_array_equal(got_best, best)
@@ -384,8 +387,8 @@ def test_nearest_two_kernels_match_brute_force(n_features, n_clusters, n_points,
         assert np.all(rest <= others.min(axis=1))
     # The per-center loop of the explicit kernel (normally only for big blocks).
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_lloyd, "_SMALL_BLOCK_ENTRIES", 0)
-        got = _lloyd._nearest_two_explicit(np.asfortranarray(X), C)
+        mp.setattr(_distances, "SMALL_BLOCK_ENTRIES", 0)
+        got = _distances.nearest_two_explicit(np.asfortranarray(X), C)
     np.testing.assert_array_equal(got[0], labels)
     np.testing.assert_array_equal(got[1], best)
     np.testing.assert_array_equal(got[2], second)
@@ -431,7 +434,8 @@ def _assert_same_runs(a, b, context):
 
 
 def _assert_palette_labels(X, centers, state, context):
-    palette, labels, sq = quantize._palette_labels(X, centers, state)
+    fit = Fit(centers, 0) if state is None else Fit(centers, 0, *state)
+    palette, labels, sq = quantize.round_palette(fit, X, X, RGB)
     expected_palette = np.unique(np.clip(np.rint(centers), 0, 255), axis=0)
     np.testing.assert_array_equal(palette, expected_palette)
     expected_labels, expected_best, _ = brute(X, palette)
@@ -471,7 +475,7 @@ def test_lloyd_single_primed_equals_unprimed(
 
     # Primed with exact labels / arbitrary labels and valid (loose) bounds.
     for mode in ("exact", "random_labels"):
-        assigner = _BoundedAssigner(X)
+        assigner = BoundedAssigner(X)
         labels_init = prime_assigner(rng, assigner, X, C, mode)
         primed = _run(X, w, C, max_iter=max_iter, tol=tol, assigner=assigner, labels_init=labels_init.copy())
         _assert_same_runs(plain, primed, f"{context} prime={mode}")
@@ -479,11 +483,11 @@ def test_lloyd_single_primed_equals_unprimed(
         CHECKED["lloyd_runs"] += 1
 
     # Primed from a coarse colour histogram, as the coarse-to-fine fit does.
-    coarse = quantize._coarse_histogram(X, w if w.all() else w + 1.0, bits)
+    coarse = _coarse_to_fine.colour_histogram(X, w if w.all() else w + 1.0, bits)
     means, _bw, bin_of, radius = coarse
     reach = np.sqrt(brute_matrix(X, means)[np.arange(n), bin_of])
     assert np.all(reach <= radius[bin_of]), "a colour lies outside its bin's radius"
-    labels, _inertia, centers, n_iter, assigner = quantize._primed_lloyd(
+    labels, _inertia, centers, n_iter, assigner = _coarse_to_fine.primed_lloyd(
         X, w, C, coarse, bin_of, max_iter=max_iter, tol=tol, callback=None, callback_inertia=False,
     )
     np.testing.assert_array_equal(labels, plain[0][0], err_msg=f"{context} _primed_lloyd labels")
@@ -541,8 +545,8 @@ def test_quantize_image_nearest_palette_and_fixed_point(kind, alpha, n_colors, c
     image = _random_image(rng, kind, alpha)
     seen = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(quantize, "_COARSE_MIN_COLOURS", coarse_min)
-        mp.setattr(quantize, "_MIDDLE_MIN_COLOURS", coarse_min if middle else 10**9)
+        mp.setattr(_coarse_to_fine, "COARSE_MIN_COLOURS", coarse_min)
+        mp.setattr(_coarse_to_fine, "MIDDLE_MIN_COLOURS", coarse_min if middle else 10**9)
         import warnings
 
         with warnings.catch_warnings():
@@ -627,7 +631,7 @@ def _assert_fixed_point(pixels, centers, exact):
 
 
 # ---------------------------------------------------------------------------
-# 5. Failures this file found (minimal reproductions), fixed in _lloyd.py:
+# 5. Failures this file found (minimal reproductions), fixed in the E-step (now _bounds.py and _distances.py):
 #    the offset is folded back into the bounds when it grows large, and
 #    center moves are measured without squaring underflow.
 # ---------------------------------------------------------------------------
@@ -636,7 +640,7 @@ def _assert_fixed_point(pixels, centers, exact):
 def test_a_huge_center_move_does_not_swallow_later_small_ones():
     # Found by this file: the running offset reached 2e16 and absorbed moves of 1.5.
     X = np.array([[0.0]])
-    assigner = _BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     labels = np.zeros(1, dtype=np.intp)
     C = np.array([[17.0], [10.0]])
     assigner(C, labels)  # label 1 (10 < 17): correct
@@ -653,7 +657,7 @@ def test_a_huge_center_move_does_not_swallow_later_small_ones():
 def test_center_moves_at_a_subnormal_scale_still_count():
     # Found by this file: sqrt(sum(diff**2)) underflowed to 0 for moves of 1e-163.
     X = np.array([[0.0]])
-    assigner = _BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     labels = np.zeros(1, dtype=np.intp)
     C = np.array([[7e-161], [5e-161]])
     assigner(C, labels)  # label 1: correct
@@ -676,7 +680,7 @@ def test_center_moves_at_a_subnormal_scale_still_count():
 # (2.0 here), so a row whose own center barely moved lost its upper bound
 def test_one_huge_center_move_keeps_the_upper_bounds():
     X = np.array([[0.0]])
-    assigner = _BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     labels = np.zeros(1, dtype=np.intp)
     assigner(np.array([[2.0], [0.0], [1e16]]), labels)  # label 1 (distance 0): correct
     C = np.array([[-1.0], [1.0], [9.0]])  # center 2 comes back from 1e16
@@ -706,7 +710,7 @@ def test_kmeans_with_a_far_init_gives_nearest_labels():
 # exact arithmetic ties with a lower index
 def test_subnormal_squared_distances_do_not_beat_the_margin():
     X = np.array([[1.08e-158]])
-    assigner = _BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     labels = np.zeros(1, dtype=np.intp)
     assigner(np.array([[1.125e-158], [1.045e-158]]), labels)  # label 1: correct
     C = np.array([[1.12e-158], [1.04e-158]])
@@ -727,7 +731,7 @@ def test_ranks_that_overflow_are_rechecked_exactly():
     X = np.array([[1e160 + 20e144], [-1e160]])
     C = np.concatenate([[[-1e160]], 1e160 + 1e144 * np.arange(31)[:, None]])  # K = 32: the product path
     with np.errstate(all="ignore"):
-        labels, best, _second = _lloyd._nearest_two(X, C)
+        labels, best, _second = _distances.nearest_two(X, C)
         expected_labels, expected_best, _ = brute(X, C)
     assert labels.tolist() == expected_labels.tolist() == [21, 0]
     np.testing.assert_array_equal(best, expected_best)
@@ -738,16 +742,16 @@ def test_ranks_that_overflow_are_rechecked_exactly():
 def test_relabel_while_not_tracking_keeps_runner_ups_in_range():
     C = np.r_[np.arange(39) * 100.0, 3902.0][:, None]  # K = 40
     X = np.r_[C[:, 0] + 0.1, 60.0][:, None]
-    assigner = _BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     labels = np.zeros(X.shape[0], dtype=np.intp)
     assigner(C, labels)
-    assigner(C, labels, max_shift=0.0)  # no mapping: the runner-ups are forgotten
+    assigner.replace_centers(C, labels, max_shift=0.0)  # no mapping: the runner-ups are forgotten
     palette = C[:-1].copy()
     palette[1] = 149.0
     palette[38] = 3851.0  # centers 38 and 39 merge
     relabel = np.r_[np.arange(39), 38]
     labels[:] = relabel[labels]
-    assigner(palette, labels, max_shift=51.0, relabel=relabel)
+    assigner.replace_centers(palette, labels, max_shift=51.0, relabel=relabel)
     assert assigner.runner_up.max() < palette.shape[0]
     for moved in (palette + 0.1, palette + 0.3):
         assigner(moved, labels)

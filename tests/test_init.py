@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from kmeans import kmeans_plusplus
-from kmeans._init import _random_rows, _weighted_draw
+from kmeans._init import _weighted_draw, random_rows
 
 
 def _blobs(seed, n=300, n_features=2):
@@ -102,7 +102,7 @@ def test_random_rows_distinct_and_weighted():
     weights = np.ones(40)
     weights[:30] = 0.0
     rng = np.random.default_rng(0)
-    centers, indices = _random_rows(X, 10, weights, rng)
+    centers, indices = random_rows(X, 10, weights, rng)
     assert sorted(indices.tolist()) == list(range(30, 40))  # all 10 positive rows, once each
     np.testing.assert_array_equal(centers, X[indices])
     np.testing.assert_array_equal(weights[30:], 1.0)  # the caller's weights are untouched

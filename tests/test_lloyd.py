@@ -6,15 +6,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from kmeans import _lloyd
-from kmeans._lloyd import (
-    _relocate_empty_clusters,
-    assign_labels,
-    lloyd_single,
-    squared_distances,
-    weighted_cluster_sums,
-    weighted_inertia,
-)
+from kmeans import _distances
+from kmeans._bounds import BoundedAssigner
+from kmeans._distances import assign_labels, squared_distances, weighted_inertia
+from kmeans._lloyd import lloyd_single, relocate_empty_clusters, weighted_cluster_sums
 
 
 def _py_assign(X, centers):
@@ -90,7 +85,7 @@ def test_assign_labels_ties_go_to_lower_index(n_features):
 
 @pytest.mark.parametrize(
     "n_features, n_clusters, n_samples",
-    [(3, 5, 2 * (_lloyd._BLOCK_BYTES // 32) + 37), (10, 300, 2 * _lloyd.block_rows(300) + 37)],
+    [(3, 5, 2 * _distances.EXPLICIT_BLOCK_ROWS + 37), (10, 300, 2 * _distances.block_rows(8 * 300) + 37)],
     ids=["explicit-kernel", "matmul-kernel"],
 )
 def test_assign_labels_across_block_boundaries(n_features, n_clusters, n_samples):
@@ -160,7 +155,7 @@ def test_relocate_empty_cluster_takes_the_farthest_point():
     centers = np.array([[1.0], [100.0]])
     min_distances = ((X - centers[labels]) ** 2).sum(axis=1)  # [1, 0, 1, 81]
     counts, sums = weighted_cluster_sums(X, weights, labels, 2)
-    _relocate_empty_clusters(X, weights, labels, min_distances, counts, sums)
+    relocate_empty_clusters(X, weights, labels, min_distances, counts, sums)
     np.testing.assert_array_equal(counts, [3, 1])
     np.testing.assert_array_equal(sums, [[3], [10]])
     np.testing.assert_array_equal(labels, [0, 0, 0, 0])  # labels are left to the next E-step
@@ -172,7 +167,7 @@ def test_relocate_ignores_zero_weight_points():
     labels = np.array([0, 0, 0])
     min_distances = np.array([0.25, 0.25, 2450.25])
     counts, sums = weighted_cluster_sums(X, weights, labels, 2)
-    _relocate_empty_clusters(X, weights, labels, min_distances, counts, sums)
+    relocate_empty_clusters(X, weights, labels, min_distances, counts, sums)
     np.testing.assert_array_equal(counts, [1, 1])
     np.testing.assert_array_equal(sums, [[1], [0]])  # point 0 (first of the tie) moved
 
@@ -257,7 +252,7 @@ def test_primed_assigner_gives_the_full_e_step(n_clusters):
     d[np.arange(X.shape[0]), labels] = np.inf
     second = np.sqrt(d.min(axis=1))
     slack = np.random.default_rng(2).uniform(0, 20, X.shape[0])
-    assigner = _lloyd._BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     primed = labels.copy()
     assigner.prime(centers, primed, lower=np.maximum(second - slack, 0), upper=np.sqrt(distances) + slack)
     moved = centers + np.random.default_rng(3).normal(0, 4, centers.shape)
@@ -270,7 +265,7 @@ def test_primed_assigner_gives_the_full_e_step(n_clusters):
 def test_assigner_with_swapped_centers_and_max_shift():
     # The rounded palette: centers replaced by rounded copies, in another order.
     X, centers = _clustered_points(4)
-    assigner = _lloyd._BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     labels = np.empty(X.shape[0], dtype=np.intp)
     assigner(centers, labels)
     rounded = np.rint(centers)
@@ -279,7 +274,7 @@ def test_assigner_with_swapped_centers_and_max_shift():
     inverse[order] = np.arange(order.size)
     max_shift = float(np.sqrt(((rounded - centers) ** 2).sum(axis=1).max()))
     labels = inverse[labels]
-    assigner(rounded[order], labels, max_shift=max_shift)
+    assigner.replace_centers(rounded[order], labels, max_shift=max_shift)
     expected_labels, _ = _run_assign(X, rounded[order])
     np.testing.assert_array_equal(labels, expected_labels)
 
@@ -289,7 +284,7 @@ def test_lloyd_single_primed_equals_unprimed():
     w = np.random.default_rng(6).integers(1, 9, X.shape[0]).astype(np.float64)
     plain = lloyd_single(X, w, centers, max_iter=100, tol=0.0)
     labels, distances = _run_assign(X, centers)
-    assigner = _lloyd._BoundedAssigner(X)
+    assigner = BoundedAssigner(X)
     assigner.prime(centers, labels, lower=np.zeros(X.shape[0]), upper=np.sqrt(distances) + 1.0)
     primed = lloyd_single(X, w, centers, max_iter=100, tol=0.0, assigner=assigner, labels_init=labels)
     np.testing.assert_array_equal(primed[0], plain[0])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
-import kmeans.quantize
+import kmeans._coarse_to_fine
+import kmeans._distinct
 import numpy as np
 import pytest
 from kmeans import KMeans, QuantizedImage, quantize_image
@@ -131,7 +132,7 @@ def test_n_init_keeps_the_best(small_photo):
 @pytest.mark.parametrize("threshold", [1, 100], ids=["all-images", "tiny-threshold"])
 def test_counting_path_equals_unique_path(small_photo, monkeypatch, threshold):
     expected = quantize_image(small_photo, 16, seed=0)
-    monkeypatch.setattr(kmeans.quantize, "_COUNTING_MIN_PIXELS", threshold)
+    monkeypatch.setattr(kmeans._distinct, "COUNTING_MIN_PIXELS", threshold)
     assert small_photo.shape[0] * small_photo.shape[1] >= threshold
     got = quantize_image(small_photo, 16, seed=0)
     np.testing.assert_array_equal(got.palette, expected.palette)
@@ -141,12 +142,12 @@ def test_counting_path_equals_unique_path(small_photo, monkeypatch, threshold):
 
 @pytest.mark.parametrize("threshold", [1, 1 << 40], ids=["counting", "sorting"])
 def test_distinct_colours_match_np_unique(monkeypatch, threshold):
-    monkeypatch.setattr(kmeans.quantize, "_COUNTING_MIN_PIXELS", threshold)
+    monkeypatch.setattr(kmeans._distinct, "COUNTING_MIN_PIXELS", threshold)
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 1 << 24, size=5000).astype(np.intp)
     keys[:2000] = keys[2000:4000]  # repeats
     keys[-1] = (1 << 24) - 1  # the largest key
-    distinct, counts, lookup = kmeans.quantize._distinct(keys, 24)
+    distinct, counts, lookup = kmeans._distinct.distinct_colours(keys, 24)
     expected, inverse, expected_counts = np.unique(keys, return_inverse=True, return_counts=True)
     np.testing.assert_array_equal(distinct, expected)
     np.testing.assert_array_equal(counts, expected_counts)
@@ -159,7 +160,7 @@ def test_counting_path_with_transparency(monkeypatch):
     image = rng.integers(0, 256, size=(30, 40, 4), dtype=np.uint8)
     image[..., 3] = np.where(rng.random((30, 40)) < 0.3, 0, 255)
     expected = quantize_image(image, 8, seed=0)
-    monkeypatch.setattr(kmeans.quantize, "_COUNTING_MIN_PIXELS", 1)
+    monkeypatch.setattr(kmeans._distinct, "COUNTING_MIN_PIXELS", 1)
     got = quantize_image(image, 8, seed=0)
     np.testing.assert_array_equal(got.palette, expected.palette)
     np.testing.assert_array_equal(got.indices, expected.indices)
@@ -337,8 +338,8 @@ def test_coarse_to_fine_ends_at_an_exact_fixed_point(china, monkeypatch, levels,
     # With tol=0 the fit must stop only when Lloyd's algorithm on the pixels
     # would not move: every center is the mean of the pixels nearest to it,
     # whatever the coarser levels did on the way.
-    monkeypatch.setattr(kmeans.quantize, "_COARSE_MIN_COLOURS", 1000)
-    monkeypatch.setattr(kmeans.quantize, "_MIDDLE_MIN_COLOURS", 1000 if levels == "coarse+middle" else 10**9)
+    monkeypatch.setattr(kmeans._coarse_to_fine, "COARSE_MIN_COLOURS", 1000)
+    monkeypatch.setattr(kmeans._coarse_to_fine, "MIDDLE_MIN_COLOURS", 1000 if levels == "coarse+middle" else 10**9)
     image = np.ascontiguousarray(china[::2, ::2])
     if alpha:  # partly transparent everywhere: the fit runs on RGBA (4 channels)
         ramp = (np.arange(image.shape[1]) * 200 // image.shape[1] + 40).astype(np.uint8)
@@ -375,8 +376,8 @@ def test_keys_fast_paths_equal_packing_each_channel(layout):
         pixels = np.ascontiguousarray(pixels[:, :3])
     if layout == "rgba strided":
         pixels = pixels[::2]
-    keys = kmeans.quantize._keys(pixels, n_channels)
-    expected = kmeans.quantize._pack([pixels[:, c] for c in range(n_channels)])
+    keys = kmeans._distinct.colour_keys(pixels, n_channels)
+    expected = kmeans._distinct.pack([pixels[:, c] for c in range(n_channels)])
     np.testing.assert_array_equal(keys, expected)
     assert keys.dtype == expected.dtype
 

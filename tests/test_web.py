@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-import kmeans.quantize
+import kmeans._coarse_to_fine
+import kmeans._distinct
 import numpy as np
 import pytest
 from kmeans import make_points, quantize_image, run_kmeans, web
@@ -139,7 +140,7 @@ def test_click_init_lifts_positions_through_the_projection():
     np.testing.assert_allclose(reply["centroids_2d"].reshape(-1, 2), clicked, atol=1e-12)
 
 
-@pytest.mark.parametrize("k, message", [(0, "K=0 is out of range"), (301, "K=301 is out of range")])
+@pytest.mark.parametrize("k, message", [(0, "K=0 should be >= 1"), (301, "K=301 is more than the data has points: it has 300, so K must be 1 to 300")])
 def test_init_refuses_k_out_of_range(k, message):
     data = web.sample_points("blobs", 300, 0)
     with pytest.raises(ValueError, match=message):
@@ -187,6 +188,6 @@ def test_warm_up_commits_memory_in_steps_then_frees_it(monkeypatch):
     assert web._warm_up_blocks == []
     # The last step goes through the big-photo path: at least 2**21 pixels, many colours.
     (image, n_colors), = seen
-    assert image.shape[0] * image.shape[1] >= kmeans.quantize._COUNTING_MIN_PIXELS and n_colors == 16
+    assert image.shape[0] * image.shape[1] >= kmeans._distinct.COUNTING_MIN_PIXELS and n_colors == 16
     distinct = np.unique(image.reshape(-1, 4), axis=0).shape[0]
-    assert distinct > kmeans.quantize._MIDDLE_MIN_COLOURS
+    assert distinct > kmeans._coarse_to_fine.MIDDLE_MIN_COLOURS

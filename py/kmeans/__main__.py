@@ -9,6 +9,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -20,6 +21,7 @@ from . import __version__
 from .cluster import KMeans
 from .datasets import ACCEPTED_POINT_FILES, load_points
 from .images import ACCEPTED_FORMATS, load_image, save_png
+from .options import DEFAULTS, RANGES, QuantizeOptions
 from .quantize import quantize_image
 
 #: Extensions picked up when a folder is given to ``compress``.
@@ -54,13 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"Reduce images to K colours and write indexed PNGs. Reads {ACCEPTED_FORMATS}.",
     )
     compress.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
-    compress.add_argument("-k", "--colors", type=_k_value, default=16, help="palette size, 1-256 (default 16)")
+    n_colors, max_iter = RANGES["n_colors"], RANGES["max_iter"]
+    compress.add_argument("-k", "--colors", type=_k_value, default=DEFAULTS.n_colors,
+                          help=f"palette size, {n_colors.minimum}-{n_colors.maximum} (default {DEFAULTS.n_colors})")
     compress.add_argument(
         "-o", "--output",
         help="output file (one image) or folder (default: beside each input, as NAME-KcolorS.png)",
     )
-    compress.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    compress.add_argument("--max-iter", type=int, default=300, help="maximum K-means iterations (default 300)")
+    compress.add_argument("--seed", type=int, default=DEFAULTS.seed, help=f"random seed (default {DEFAULTS.seed})")
+    compress.add_argument("--max-iter", type=int, default=DEFAULTS.max_iter,
+                          help=f"maximum K-means iterations, {max_iter.minimum}-{max_iter.maximum} "
+                               f"(default {DEFAULTS.max_iter})")
     compress.add_argument("--n-init", type=int, default=None,
                           help="k-means++ restarts, best kept (default: 3 below 128 colours, else 1)")
     compress.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -116,13 +122,12 @@ def _output_path(source, output, n_colors, several):
     return output
 
 
-def _compress_one(source, target, args):
+def _compress_one(source, target, options: QuantizeOptions):
     started = time.perf_counter()
     image = load_image(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        n_init = "auto" if args.n_init is None else args.n_init
-        result = quantize_image(image, args.colors, seed=args.seed, max_iter=args.max_iter, n_init=n_init)
+        result = quantize_image(image, **dataclasses.asdict(options))
     size_after = save_png(result, target)
     seconds = time.perf_counter() - started
     size_before = os.path.getsize(source)
@@ -136,8 +141,16 @@ def _compress_one(source, target, args):
 
 def run_compress(args) -> int:
     """Compress every image named on the command line; return the exit status."""
-    if not 1 <= args.colors <= 256:
-        raise UserError(f"-k {args.colors} is out of range: a palette image holds 1 to 256 colours")
+    bounds = RANGES["n_colors"]
+    if not bounds.minimum <= args.colors <= bounds.maximum:
+        raise UserError(
+            f"-k {args.colors} is out of range: a palette image holds {bounds.minimum} to {bounds.maximum} colours"
+        )
+    options = QuantizeOptions(
+        n_colors=args.colors, seed=args.seed, max_iter=args.max_iter,
+        n_init=DEFAULTS.n_init if args.n_init is None else args.n_init,
+    )
+    options.checked()  # a bad option fails once, before any file is read
     files = _collect_images(args.images)
     several = len(files) > 1
     if args.output and several and os.path.isfile(args.output):
@@ -146,7 +159,7 @@ def run_compress(args) -> int:
     for number, source in enumerate(files, start=1):
         prefix = f"[{number}/{len(files)}] " if several else ""
         try:
-            line = _compress_one(source, _output_path(source, args.output, args.colors, several), args)
+            line = _compress_one(source, _output_path(source, args.output, args.colors, several), options)
         except USER_ERRORS as error:
             failures += 1
             print(f"kmeans: {prefix}{_describe(error)}", file=sys.stderr)

@@ -1,7 +1,9 @@
 """Choosing the initial centers: k-means++ (greedy) and plain random rows.
 
-The private functions assume validated input (see ``_validation``) and take
-an explicit ``rng``; only :func:`kmeans_plusplus` checks its arguments.
+:func:`greedy_kmeans_plusplus` and :func:`random_rows` assume validated input
+(see ``_validation``) and take an explicit ``rng``; :class:`kmeans.KMeans`
+calls them through ``INIT_METHODS``. Only :func:`kmeans_plusplus`, the public
+one, checks its arguments.
 
 Random draws use only ``rng.random``, turned into indices with a cumulative
 sum and ``np.searchsorted``. Both are exact and sequential, so a seed picks
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._lloyd import squared_distances
+from ._distances import block_rows, squared_distances
 from ._validation import as_rng, check_data, check_n_clusters, check_sample_weight
 
 
@@ -26,7 +28,7 @@ def _weighted_draw(cumulative_weights, values):
 def _squared_distances_to_rows(X, rows):
     """Squared distances of every row of `X` to each of `rows`, shape (len(rows), n_samples)."""
     out = np.empty((rows.shape[0], X.shape[0]), dtype=np.float64)
-    step = 1 << 16
+    step = block_rows(16)  # 65,536 points at a time
     for start in range(0, X.shape[0], step):
         stop = min(start + step, X.shape[0])
         # (row - x)^2 equals (x - row)^2 to the bit: the same values as squared_distances(X, rows).T
@@ -34,7 +36,7 @@ def _squared_distances_to_rows(X, rows):
     return out
 
 
-def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
+def greedy_kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
     """Greedy k-means++ (assumes validated input).
 
     The first center is a row drawn with probability proportional to its
@@ -76,7 +78,7 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
     return centers, indices
 
 
-def _random_rows(X, n_clusters, sample_weight, rng):
+def random_rows(X, n_clusters, sample_weight, rng):
     """`n_clusters` distinct rows of `X`, drawn with probability proportional to weight.
 
     Rows are drawn one at a time without replacement (assumes validated input
@@ -128,4 +130,9 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, seed=None, n_local_tri
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     weights = check_sample_weight(sample_weight, X.shape[0])
-    return _kmeans_plusplus(X, n_clusters, weights, as_rng(seed), n_local_trials)
+    return greedy_kmeans_plusplus(X, n_clusters, weights, as_rng(seed), n_local_trials)
+
+
+#: The initialisations :class:`kmeans.KMeans` knows by name, each
+#: ``f(X, n_clusters, sample_weight, rng) -> (centers, indices)``.
+INIT_METHODS = {"k-means++": greedy_kmeans_plusplus, "random": random_rows}

@@ -72,7 +72,10 @@ def check_n_clusters(n_clusters, n_samples: int, *, name: str = "n_clusters") ->
     if n_clusters < 1:
         raise ValueError(f"{name}={n_clusters} should be >= 1")
     if n_samples < n_clusters:
-        raise ValueError(f"n_samples={n_samples} should be >= {name}={n_clusters}")
+        raise ValueError(
+            f"{name}={n_clusters} is more than the data has points: it has {n_samples}, so {name} "
+            f"must be 1 to {n_samples} (n_samples={n_samples} should be >= {name}={n_clusters})"
+        )
     return n_clusters
 
 

@@ -6,8 +6,9 @@ import numbers
 
 import numpy as np
 
-from ._init import _kmeans_plusplus, _random_rows
-from ._lloyd import assign_labels, lloyd_single, squared_distances, weighted_inertia
+from ._distances import assign_labels, squared_distances, weighted_inertia
+from ._init import INIT_METHODS
+from ._lloyd import lloyd_single
 from ._validation import (
     as_rng,
     check_data,
@@ -15,9 +16,6 @@ from ._validation import (
     check_positive_int,
     check_sample_weight,
 )
-
-_INIT_METHODS = {"k-means++": _kmeans_plusplus, "random": _random_rows}
-
 
 def _tolerance(X, tol: float) -> float:
     """Scale `tol` by the mean per-feature variance of `X`, as scikit-learn does."""
@@ -108,7 +106,7 @@ default="k-means++"
         if not isinstance(self.tol, numbers.Real) or not np.isfinite(self.tol) or self.tol < 0:
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         if isinstance(self.init, str):
-            if self.init not in _INIT_METHODS:
+            if self.init not in INIT_METHODS:
                 raise ValueError(
                     f"Unknown init {self.init!r}; use 'k-means++', 'random' or an array of centers"
                 )
@@ -191,7 +189,7 @@ default="k-means++"
         best = None
         for _ in range(n_init):
             if isinstance(init, str):
-                centers_init, _indices = _INIT_METHODS[init](X_centered, n_clusters, weights, rng)
+                centers_init, _indices = INIT_METHODS[init](X_centered, n_clusters, weights, rng)
             else:
                 centers_init = init - X_mean
             if np.unique(centers_init, axis=0).shape[0] < n_clusters:

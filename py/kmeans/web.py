@@ -17,19 +17,18 @@ import warnings
 import numpy as np
 
 from .images import encode_png as _encode_png
+from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS
 from .quantize import QuantizedImage, quantize_image
 
-#: Largest image the page accepts, in megapixels. At this size the RGBA
-#: input (100 MB) plus the quantizer's work arrays stay well inside the
-#: browser's WebAssembly memory.
-MAX_MEGAPIXELS = 25
+
+def _to_py(value):
+    """A JavaScript value as Python sees it: a JsProxy (Pyodide) converted, anything else as it is."""
+    return value.to_py() if hasattr(value, "to_py") else value
 
 
 def _as_uint8(buffer) -> np.ndarray:
-    """View a bytes-like object (or a JS typed array proxy) as a 1-D uint8 array."""
-    if hasattr(buffer, "to_py"):  # a JsProxy of a Uint8Array in Pyodide
-        buffer = buffer.to_py()
-    return np.frombuffer(buffer, dtype=np.uint8)
+    """View a bytes-like object (or a JS Uint8Array proxy) as a 1-D uint8 array."""
+    return np.frombuffer(_to_py(buffer), dtype=np.uint8)
 
 
 def _check_size(width, height):
@@ -37,14 +36,15 @@ def _check_size(width, height):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive whole number of pixels, got {value!r}")
     megapixels = width * height / 1e6
-    if megapixels > MAX_MEGAPIXELS:
+    if megapixels > PAGE_MAX_MEGAPIXELS:
         raise ValueError(
             f"the image is {width}x{height} ({megapixels:.1f} megapixels); the limit is "
-            f"{MAX_MEGAPIXELS} megapixels: scale it down first"
+            f"{PAGE_MAX_MEGAPIXELS} megapixels: scale it down first"
         )
 
 
-def quantize(pixels, width, height, n_colors=16, seed=0, max_iter=300, progress=None) -> dict:
+def quantize(pixels, width, height, n_colors=DEFAULTS.n_colors, seed=DEFAULTS.seed, max_iter=DEFAULTS.max_iter,
+             progress=None) -> dict:
     """Quantize RGBA pixels from a canvas.
 
     Parameters
@@ -52,9 +52,9 @@ def quantize(pixels, width, height, n_colors=16, seed=0, max_iter=300, progress=
     pixels : bytes-like of length ``width * height * 4``
         RGBA bytes, row by row (a canvas ``ImageData.data`` buffer).
     width, height : int
-    n_colors : int, default=16
-    seed : int, default=0
-    max_iter : int, default=300
+    n_colors, seed, max_iter : int
+        As :func:`kmeans.quantize_image` takes them (defaults and ranges:
+        :class:`kmeans.options.QuantizeOptions`).
     progress : callable, optional
         ``progress(iterations_done, max_iter)`` after each K-means iteration
         (counted across the k-means++ restarts).
@@ -196,9 +196,7 @@ def encode_png(indices, palette, width, height) -> dict:
 
 
 def _as_float64(buffer) -> np.ndarray:
-    if hasattr(buffer, "to_py"):
-        buffer = buffer.to_py()
-    return np.frombuffer(buffer, dtype=np.float64)
+    return np.frombuffer(_to_py(buffer), dtype=np.float64)
 
 
 def _points(points, n_features) -> np.ndarray:
@@ -252,9 +250,7 @@ def load_points(data, name) -> dict:
     """
     from .datasets import load_points as _load_points
 
-    if hasattr(data, "to_py"):
-        data = data.to_py()
-    X = _load_points(bytes(data), name=str(name), min_features=2)
+    X = _load_points(bytes(_to_py(data)), name=str(name), min_features=2)
     return _dataset(X)
 
 
@@ -272,26 +268,42 @@ def init_centroids(points, n_features, k, init="random", seed=0, centroids_2d=No
     For ``"click"``, `centroids_2d` are the clicked positions in the drawn
     plane; they are lifted back to the data's space through `projection`.
     """
-    from ._init import kmeans_plusplus
-    from .steps import kmeans_init_centroids
+    from ._validation import check_n_clusters
 
     X = _points(points, n_features)
-    k = int(k)
-    if not 1 <= k <= X.shape[0]:
-        raise ValueError(f"K={k} is out of range: the data has {X.shape[0]} points, so K must be 1 to {X.shape[0]}")
-    if init == "random":
-        centroids = kmeans_init_centroids(X, k, rng=int(seed))
-    elif init == "k-means++":
-        centroids, _indices = kmeans_plusplus(X, k, seed=int(seed))
-    elif init == "click":
-        clicked = _as_float64(centroids_2d).reshape(-1, 2)
-        if clicked.shape[0] != k:
-            raise ValueError(f"place {k} centroids by clicking; {clicked.shape[0]} placed so far")
-        lift = _as_float64(projection).reshape(3, n_features)
-        centroids = lift[0] + clicked @ lift[1:]
-    else:
-        raise ValueError(f"Unknown init {init!r}; use 'random', 'k-means++' or 'click'")
+    k = check_n_clusters(int(k), X.shape[0], name="K")
+    try:
+        choose = _EXPLORER_INITS[init]
+    except KeyError:
+        raise ValueError(f"Unknown init {init!r}; use {', '.join(map(repr, _EXPLORER_INITS))}") from None
+    centroids = choose(X, k, int(seed), centroids_2d, projection)
     return _centroid_reply(centroids, projection, n_features)
+
+
+def _random_examples(X, k, seed, _centroids_2d, _projection):
+    """The notebook's initialisation: k distinct random examples."""
+    from .steps import kmeans_init_centroids
+
+    return kmeans_init_centroids(X, k, rng=seed)
+
+
+def _kmeans_plusplus(X, k, seed, _centroids_2d, _projection):
+    from ._init import kmeans_plusplus
+
+    return kmeans_plusplus(X, k, seed=seed)[0]
+
+
+def _clicked(X, k, _seed, centroids_2d, projection):
+    """Centroids placed by clicks on the drawing, lifted back to the data's space."""
+    clicked = _as_float64(centroids_2d).reshape(-1, 2)
+    if clicked.shape[0] != k:
+        raise ValueError(f"place {k} centroids by clicking; {clicked.shape[0]} placed so far")
+    lift = _as_float64(projection).reshape(3, X.shape[1])
+    return lift[0] + clicked @ lift[1:]
+
+
+#: The explorer's initialisations (the page's #points-init), by name.
+_EXPLORER_INITS = {"random": _random_examples, "k-means++": _kmeans_plusplus, "click": _clicked}
 
 
 def _centroid_reply(centroids, projection, n_features, **extra) -> dict:
@@ -358,7 +370,7 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
     if steps.shape[0] % k:
         raise ValueError(f"history holds {steps.shape[0]} centroids, not a multiple of k={k}")
     trail = _project(steps, projection_flat, n_features).reshape(-1, k, 2)
-    labels = np.frombuffer(labels.to_py() if hasattr(labels, "to_py") else labels, dtype=np.int32)
+    labels = np.frombuffer(_to_py(labels), dtype=np.int32)
     figure = plot_clusters(points_2d, labels, trail[-1], list(trail))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -1,0 +1,227 @@
+"""The quantizer's fit: K-means on weighted distinct colours, coarse to fine.
+
+Called by :func:`kmeans.quantize.quantize_image` with the distinct colours
+of an image (already mapped into the fitting space) and their pixel counts.
+
+With many distinct colours the fit runs on a pyramid of colour histograms
+(see :func:`colour_histogram`):
+
+1. `n_init` runs of k-means++ and Lloyd's algorithm on the coarse histogram
+   (5 bits per channel, at most 32768 bins) find good centers cheaply.
+2. With more than ``MIDDLE_MIN_COLOURS`` colours, every run then goes on to
+   a middle histogram (6 bits per channel); the best run there is kept.
+   Choosing at this finer level picks better runs than the coarse inertia
+   does, and the exact phase then starts close to its end.
+3. Lloyd's algorithm on the exact distinct colours, started from those
+   centers, converges to a K-means solution of the image's pixels, usually
+   in a few iterations.
+
+The result is exact K-means (a fixed point of Lloyd's algorithm on the
+pixels, to the tolerance); the coarser levels only choose where it starts.
+Each level also starts the next one's Hamerly bounds
+(:meth:`kmeans._bounds.BoundedAssigner.prime_from_parent`), so the first
+E-step of a level recomputes only the colours near a boundary.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._bounds import BoundedAssigner
+from ._lloyd import lloyd_single
+from .cluster import KMeans
+
+#: Above this many distinct colours the fit runs coarse to fine; below it,
+#: directly on the distinct colours.
+COARSE_MIN_COLOURS = 1 << 15
+
+#: Bits kept per channel by the coarse colour histogram: 5 gives at most
+#: 32768 bins, each at the exact weighted mean of the colours in it.
+COARSE_BITS = 5
+
+#: Above this many distinct colours the pyramid has a middle level, a
+#: histogram of `MIDDLE_BITS` bits per channel.
+MIDDLE_MIN_COLOURS = 1 << 17
+MIDDLE_BITS = 6
+
+
+class Fit(NamedTuple):
+    """What :func:`fit_colours` found."""
+
+    #: ndarray of shape (n_clusters, n_channels): the fitted centers.
+    centers: np.ndarray
+    #: Lloyd iterations along the kept run, over all levels.
+    n_iter: int
+    #: ndarray of shape (n_colours,) or None: each colour's label, after a coarse-to-fine fit.
+    labels: np.ndarray | None = None
+    #: The BoundedAssigner holding bounds valid for `labels`, or None. They make
+    #: assigning the colours to nearby centers (the rounded palette) cheap.
+    assigner: BoundedAssigner | None = None
+
+
+class Histogram(NamedTuple):
+    """A colour histogram: see :func:`colour_histogram`."""
+
+    means: np.ndarray
+    bin_weights: np.ndarray
+    bin_of_colour: np.ndarray
+    radius: np.ndarray
+
+
+def colour_histogram(colours, weights, bits=COARSE_BITS) -> Histogram:
+    """Bin colours by their top `bits` bits per channel.
+
+    Returns
+    -------
+    Histogram, a named tuple of:
+    means : ndarray of shape (n_bins, n_channels)
+        The weighted mean colour of every non-empty bin.
+    bin_weights : ndarray of shape (n_bins,)
+        Their total weights. Together, a small weighted set whose K-means
+        solution is close to that of the full colour set.
+    bin_of_colour : ndarray of shape (n_colours,), dtype intp
+        The bin (row of `means`) of every colour.
+    radius : ndarray of shape (n_bins,)
+        An upper bound on the distance from a bin's mean to any colour in it:
+        the distance to the farthest corner of the bin's box.
+    """
+    shift = 8 - bits
+    n_channels = colours.shape[1]
+    bins = np.zeros(colours.shape[0], dtype=np.intp)
+    for c in range(n_channels):
+        bins <<= bits
+        bins |= colours[:, c].astype(np.intp) >> shift
+    bin_weights = np.bincount(bins, weights=weights)
+    used = np.flatnonzero(bin_weights)
+    position = np.zeros(bin_weights.size, dtype=np.intp)
+    position[used] = np.arange(used.size)
+    means = np.empty((used.size, n_channels), dtype=np.float64, order="F")
+    radius_sq = np.zeros(used.size)
+    width = (1 << shift) - 1
+    for c in range(n_channels):
+        means[:, c] = np.bincount(bins, weights=colours[:, c] * weights)[used] / bin_weights[used]
+        low = (used >> (bits * (n_channels - 1 - c)) & ((1 << bits) - 1)) << shift
+        radius_sq += np.maximum(means[:, c] - low, low + width - means[:, c]) ** 2
+    return Histogram(means, bin_weights[used], position[bins], np.sqrt(radius_sq))
+
+
+def weighted_tolerance(colours, weights, tol):
+    """`tol` times the mean per-channel variance of the pixels (not of the distinct colours)."""
+    total = weights.sum()
+    mean = (colours * weights[:, None]).sum(axis=0) / total
+    variance = (((colours - mean) ** 2) * weights[:, None]).sum(axis=0) / total
+    return float(variance.mean() * tol)
+
+
+def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, callback=None,
+                callback_inertia=True) -> Fit:
+    """K-means on weighted distinct colours (see the module docstring).
+
+    Parameters
+    ----------
+    colours : ndarray of shape (n_colours, n_channels)
+        Distinct colours in the fitting space, more of them than `n_clusters`.
+    weights : ndarray of shape (n_colours,)
+        Pixel count of each colour.
+    n_clusters : int
+    rng : numpy.random.Generator
+        The only source of randomness (k-means++ on every level).
+    max_iter : int
+        Per level.
+    tol : float
+        Relative tolerance, as :class:`kmeans.KMeans` takes it; each level
+        scales it by the variance of what it fits.
+    n_init : int
+        k-means++ restarts on the coarsest level.
+    callback : callable, optional
+        ``callback(n_iter, centers, inertia)``, counted on across levels.
+    callback_inertia : bool, default=True
+        False lets the exact levels pass None as the inertia (cheaper).
+    """
+    if colours.shape[0] <= COARSE_MIN_COLOURS:
+        model = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol, random_state=rng)
+        model.fit(colours, sample_weight=weights, callback=callback)
+        return Fit(model.cluster_centers_, model.n_iter_)
+    coarse = colour_histogram(colours, weights)
+    absolute_tol = weighted_tolerance(colours, weights, tol)
+    if coarse.means.shape[0] < n_clusters:
+        return _fit_bins_and_heaviest(colours, weights, n_clusters, coarse, rng=rng, max_iter=max_iter,
+                                      tol=tol, absolute_tol=absolute_tol, n_init=n_init, callback=callback,
+                                      callback_inertia=callback_inertia)
+
+    runs = []  # (inertia, centers, iterations so far) of every restart
+    for _ in range(n_init):
+        model = KMeans(n_clusters, n_init=1, max_iter=max_iter, tol=tol, random_state=rng)
+        model.fit(coarse.means, sample_weight=coarse.bin_weights, callback=callback)
+        runs.append((model.inertia_, model.cluster_centers_, model.n_iter_))
+    parent, parent_of_colour = coarse, coarse.bin_of_colour
+    if colours.shape[0] > MIDDLE_MIN_COLOURS:
+        middle = colour_histogram(colours, weights, MIDDLE_BITS)
+        parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
+        # Every colour of a fine bin is in the same coarse bin.
+        parent_of_bin[middle.bin_of_colour] = coarse.bin_of_colour
+        for index, (_inertia, centers, done) in enumerate(runs):
+            _labels, inertia, centers, n_iter, _assigner = primed_lloyd(
+                middle.means, middle.bin_weights, centers, coarse, parent_of_bin,
+                max_iter=max_iter, tol=absolute_tol, callback=_shifted(callback, done),
+                callback_inertia=callback_inertia,
+            )
+            runs[index] = (inertia, centers, done + n_iter)
+        parent, parent_of_colour = middle, middle.bin_of_colour
+    _inertia, centers, done = min(runs, key=lambda run: run[0])
+    labels, _inertia, centers, n_iter, assigner = primed_lloyd(
+        colours, weights, centers, parent, parent_of_colour,
+        max_iter=max_iter, tol=absolute_tol, callback=_shifted(callback, done),
+        callback_inertia=callback_inertia,
+    )
+    return Fit(centers, done + n_iter, labels, assigner)
+
+
+def _fit_bins_and_heaviest(colours, weights, n_clusters, coarse, *, rng, max_iter, tol, absolute_tol,
+                           n_init, callback, callback_inertia) -> Fit:
+    """Fewer coarse bins than clusters: fit them all, add the heaviest other colours, refine exactly."""
+    n_bins = coarse.means.shape[0]
+    model = KMeans(n_bins, n_init=n_init, max_iter=max_iter, tol=tol, random_state=rng)
+    model.fit(coarse.means, sample_weight=coarse.bin_weights, callback=callback)
+    extra = np.argsort(-weights, kind="stable")[: n_clusters + n_bins]
+    extra = [i for i in extra if not (colours[i] == model.cluster_centers_).all(axis=1).any()]
+    centers = np.vstack([model.cluster_centers_, colours[extra[: n_clusters - n_bins]]])
+    assigner = BoundedAssigner(colours)
+    labels, _inertia, centers, n_iter = lloyd_single(
+        colours, weights, centers, max_iter=max_iter, tol=absolute_tol,
+        callback=_shifted(callback, model.n_iter_), assigner=assigner,
+        callback_inertia=callback_inertia,
+    )
+    return Fit(centers, model.n_iter_ + n_iter, labels, assigner)
+
+
+def primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter, tol, callback=None,
+                 callback_inertia=True):
+    """Lloyd's algorithm on `points`, its first E-step primed from the coarser level `parent`.
+
+    `parent` is a :class:`Histogram` whose bins contain the points
+    (`parent_of_point` says which); `tol` is absolute.
+
+    Returns labels, inertia, centers, n_iter (as :func:`kmeans._lloyd.lloyd_single`)
+    and the assigner, which keeps bounds valid for the returned labels.
+    """
+    assigner = BoundedAssigner(points)
+    labels_init = assigner.prime_from_parent(centers, parent.means, parent.radius, parent_of_point)
+    labels, inertia, centers, n_iter = lloyd_single(
+        points, weights, centers, max_iter=max_iter, tol=tol, callback=callback,
+        assigner=assigner, labels_init=labels_init, callback_inertia=callback_inertia,
+    )
+    return labels, inertia, centers, n_iter, assigner
+
+
+def _shifted(callback, offset):
+    """`callback` for a later phase: iterations counted on from `offset`, no start call."""
+    if callback is None:
+        return None
+
+    def shifted(n_iter, centers, inertia):
+        return callback(offset + n_iter, centers, inertia) if n_iter > 0 else None
+
+    return shifted

@@ -1,0 +1,147 @@
+"""The quantizer's options, with their defaults and accepted ranges: their one record in Python.
+
+:func:`kmeans.quantize_image`, :mod:`kmeans.web` (the page's requests) and
+the command line all take their defaults and limits from here. The page's
+copy is ``static/protocol.js`` (``QUANTIZE_OPTIONS``, ``PAGE_MAX_MEGAPIXELS``);
+``tests/test_options.py`` checks that the two agree.
+
+Examples
+--------
+>>> QuantizeOptions(n_colors=128).checked()
+QuantizeOptions(n_colors=128, seed=0, max_iter=300, tol=0.0001, n_init=1, colour_space='rgb')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+
+from ._validation import check_positive_int
+from .colour_spaces import colour_space
+
+#: A palette image holds at most this many colours.
+MAX_PALETTE_SIZE = 256
+
+#: Largest image the page (and the embed) accepts, in megapixels. At this
+#: size the RGBA input (100 MB) plus the quantizer's work arrays stay well
+#: inside the browser's WebAssembly memory.
+PAGE_MAX_MEGAPIXELS = 25
+
+#: Largest image file :func:`kmeans.load_image` (and so the CLI) decodes by
+#: default, in megapixels. An RGBA image of this size takes 200 MB as an
+#: array; the quantizer needs about as much again.
+FILE_MAX_MEGAPIXELS = 50
+
+#: n_init="auto": this many k-means++ restarts below `AUTO_ONE_RUN_FROM` colours, one from there on
+#: (with many clusters the runs differ little, while each restart costs more).
+AUTO_RESTARTS = 3
+AUTO_ONE_RUN_FROM = 128
+
+
+@dataclasses.dataclass(frozen=True)
+class IntRange:
+    """The whole numbers from `minimum` to `maximum`, both included."""
+
+    minimum: int
+    maximum: int
+
+    def check(self, value, name: str) -> int:
+        """Return `value` as an int in the range, or raise ValueError naming `name` and the range."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be a whole number from {self.minimum} to {self.maximum}, got {value!r}")
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"{name}={value} is out of range: use {self.minimum} to {self.maximum}")
+        return int(value)
+
+
+#: Accepted values of the whole-number options.
+RANGES = {
+    "n_colors": IntRange(1, MAX_PALETTE_SIZE),
+    "max_iter": IntRange(1, 10_000),
+    "seed": IntRange(0, 2**32 - 1),
+    "n_init": IntRange(1, 100),
+}
+
+def check_n_colors(n_colors) -> int:
+    """Return `n_colors` as an int in 1..256, or raise ValueError."""
+    bounds = RANGES["n_colors"]
+    if isinstance(n_colors, bool) or not isinstance(n_colors, (int, np.integer)):
+        raise ValueError(f"n_colors must be a whole number from {bounds.minimum} to {bounds.maximum}, got {n_colors!r}")
+    if not bounds.minimum <= n_colors <= bounds.maximum:
+        raise ValueError(
+            f"n_colors={n_colors} is out of range: a palette image holds {bounds.minimum} to "
+            f"{bounds.maximum} colours"
+        )
+    return int(n_colors)
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantizeOptions:
+    """What :func:`kmeans.quantize_image` can be told, with its defaults.
+
+    Attributes
+    ----------
+    n_colors : int, default=16
+        Palette size, 1 to 256.
+    seed : int, numpy.random.Generator or None, default=0
+        Seed of the k-means++ initialisation (an int: 0 to 2**32 - 1).
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations per level, 1 to 10,000.
+    tol : float, default=1e-4
+        Relative tolerance, as for :class:`kmeans.KMeans`.
+    n_init : "auto" or int, default="auto"
+        k-means++ restarts (1 to 100); "auto" is ``AUTO_RESTARTS`` below
+        ``AUTO_ONE_RUN_FROM`` colours and 1 from there on.
+    colour_space : str, default="rgb"
+        The space the palette is fitted in: a name in
+        :data:`kmeans.colour_spaces.COLOUR_SPACES`.
+    """
+
+    n_colors: int = 16
+    seed: object = 0
+    max_iter: int = 300
+    tol: float = 1e-4
+    n_init: object = "auto"
+    colour_space: str = "rgb"
+
+    def checked(self) -> QuantizeOptions:
+        """These options validated, with "auto" resolved; raise ValueError or TypeError naming the bad one."""
+        n_colors = check_n_colors(self.n_colors)
+        check_positive_int(self.max_iter, "max_iter")
+        max_iter = RANGES["max_iter"].check(self.max_iter, "max_iter")
+        seeds = RANGES["seed"]
+        if isinstance(self.seed, numbers.Integral) and self.seed > seeds.maximum:
+            raise ValueError(f"seed={self.seed} is out of range: use {seeds.minimum} to {seeds.maximum}")
+        if not isinstance(self.tol, numbers.Real) or not np.isfinite(self.tol) or self.tol < 0:
+            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        n_init = self.n_init
+        if isinstance(n_init, str) and n_init == "auto":
+            n_init = AUTO_RESTARTS if n_colors < AUTO_ONE_RUN_FROM else 1
+        check_positive_int(n_init, "n_init")
+        n_init = RANGES["n_init"].check(n_init, "n_init")
+        colour_space(self.colour_space)  # raises for an unknown name
+        return dataclasses.replace(self, n_colors=n_colors, max_iter=max_iter, n_init=n_init)
+
+
+#: The defaults, as one record.
+DEFAULTS = QuantizeOptions()
+
+
+def page_options() -> dict:
+    """The page's options record, as ``static/protocol.js`` must hold it.
+
+    Returns
+    -------
+    dict
+        ``QUANTIZE_OPTIONS``: for each option the page shows, its default and
+        range; ``PAGE_MAX_MEGAPIXELS``.
+    """
+    return {
+        "QUANTIZE_OPTIONS": {
+            name: {"default": getattr(DEFAULTS, name), "min": RANGES[name].minimum, "max": RANGES[name].maximum}
+            for name in ("n_colors", "max_iter", "seed")
+        },
+        "PAGE_MAX_MEGAPIXELS": PAGE_MAX_MEGAPIXELS,
+    }
