@@ -622,8 +622,6 @@ def write_config(out: Path, pyodide_base: str, build_hash: str) -> None:
         f"export const PYODIDE_BASE = {json.dumps(pyodide_base)};\n"
         "/** sha256 (12 hex digits) of every other file of the build; names the offline cache. */\n"
         f"export const BUILD_HASH = {json.dumps(build_hash)};\n"
-        "/** The Pyodide release the page runs on. */\n"
-        f"export const PYODIDE_VERSION = {json.dumps(PYODIDE_VERSION)};\n"
     )
 
 

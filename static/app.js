@@ -3,12 +3,12 @@
  * The page: wires DOM events to worker requests and draws the results. The page's state is one
  * attribute, document.body.dataset.state: loading | ready | running | done | error.
  */
-import { REQUEST, WARM_STAGE } from "./protocol.js";
+import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
-import { drawImageData, drawPalette, drawRgba } from "./draw.js";
+import { clearCanvas, drawImageData, drawPalette, drawRgba } from "./draw.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
-import { BOOT_LABELS, MAX_MEGAPIXELS, SAMPLE_NAME, SAMPLE_URL, quantizeImage, readInt } from "./compress.js";
+import { SAMPLE_NAME, SAMPLE_URL, bootLabel, quantizeImage, readInt, setUpOptionInputs } from "./compress.js";
 import { setUpOffline } from "./offline.js";
 import { showEmbedSnippet } from "./embed-snippet.js";
 
@@ -69,8 +69,7 @@ function showBootStatus({ stage, step, steps }) {
   // A worker restarted behind the scenes (after a fatal error) boots quietly.
   if (stage !== "ready" && document.body.dataset.state !== "loading") return;
   if (stage !== "ready") {
-    const what = BOOT_LABELS[/** @type {keyof BOOT_LABELS} */ (stage)] || stage;
-    say(`${restartNote}Loading ${what} (${step} of ${steps - 1})…`);
+    say(`${restartNote}Loading ${bootLabel(stage)} (${step} of ${steps - 1})…`);
     ui.progress.value = (step - 1) / (steps - 1);
     return;
   }
@@ -117,7 +116,7 @@ function showError(error) {
  * @param {{autoRun: boolean}} options
  */
 async function openImage(blob, name, { autoRun }) {
-  const imageData = await decodeImage(blob, name, MAX_MEGAPIXELS);
+  const imageData = await decodeImage(blob, name, PAGE_MAX_MEGAPIXELS);
   current = { name, bytes: blob.size, imageData };
   drawImageData(ui.original, imageData);
   ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}, ${formatBytes(blob.size)}`;
@@ -147,10 +146,7 @@ async function openUserFile(file) {
 }
 
 function clearResult() {
-  const context = ui.result.getContext("2d");
-  context.clearRect(0, 0, ui.result.width, ui.result.height);
-  ui.result.width = 0;
-  ui.result.height = 0;
+  clearCanvas(ui.result);
   ui.resultCaption.textContent = "";
   ui.palette.replaceChildren();
   ui.stats.replaceChildren();
@@ -330,6 +326,7 @@ async function loadSample() {
   }
 }
 
+setUpOptionInputs({ n_colors: ui.k, max_iter: ui.maxIter, seed: ui.seed });
 setState("loading");
 showView();
 window.addEventListener("hashchange", showView);

@@ -1,14 +1,32 @@
 // @ts-check
-/** What the full page (app.js) and the embed (embed.js) share: the limits, input checks and the run. */
-import { REQUEST } from "./protocol.js";
+/** What the full page (app.js) and the embed (embed.js) share: option inputs, input checks and the run. */
+import { BOOT_STAGES, QUANTIZE_OPTIONS, REQUEST } from "./protocol.js";
 
-/** Largest image accepted, in megapixels (kmeans.web.MAX_MEGAPIXELS says the same in Python). */
-export const MAX_MEGAPIXELS = 25;
 /** The bundled sample photo (CC BY 2.0, see static/samples/LICENSE.md) and its file name. */
 export const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
 export const SAMPLE_NAME = "flower.jpg";
-/** Boot stages, as the status line names them. */
-export const BOOT_LABELS = { runtime: "the Python runtime", numpy: "NumPy", kmeans: "the kmeans package" };
+
+/**
+ * What the status line calls a boot stage.
+ * @param {string} stage
+ */
+export function bootLabel(stage) {
+  return BOOT_STAGES.find((entry) => entry.stage === stage)?.label || stage;
+}
+
+/**
+ * Give number inputs the default and range of their option (QUANTIZE_OPTIONS), so the HTML holds none.
+ * @param {Partial<Record<keyof typeof QUANTIZE_OPTIONS, HTMLInputElement>>} inputs by option name
+ */
+export function setUpOptionInputs(inputs) {
+  for (const [name, input] of Object.entries(inputs)) {
+    const option = QUANTIZE_OPTIONS[/** @type {keyof typeof QUANTIZE_OPTIONS} */ (name)];
+    if (!input || !option) continue;
+    input.min = String(option.min);
+    input.max = String(option.max);
+    input.value = String(option.default);
+  }
+}
 
 /**
  * Read a whole number from a number input, or throw a message naming the field and the range.

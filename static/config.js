@@ -4,5 +4,3 @@
 export const PYODIDE_BASE = "../pyodide/";
 /** Hash of the build, used to name the offline cache. */
 export const BUILD_HASH = "dev";
-/** The Pyodide release the page runs on. */
-export const PYODIDE_VERSION = "0.27.7";

@@ -13,6 +13,16 @@ export function drawImageData(canvas, imageData) {
 }
 
 /**
+ * Empty a canvas and size it to nothing (no result to show).
+ * @param {HTMLCanvasElement} canvas
+ */
+export function clearCanvas(canvas) {
+  /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).clearRect(0, 0, canvas.width, canvas.height);
+  canvas.width = 0;
+  canvas.height = 0;
+}
+
+/**
  * Draw a quantized result as the worker returned it (its `rgba` bytes) on a canvas.
  * @param {HTMLCanvasElement} canvas
  * @param {Uint8Array} rgba RGBA bytes, 4 per pixel

@@ -7,14 +7,15 @@
  * document.body.dataset.state: loading (the image) | ready (Run enabled) | running (loading Python,
  * then compressing) | done | error.
  */
-import { WARM_STAGE } from "./protocol.js";
+import { PAGE_MAX_MEGAPIXELS, QUANTIZE_OPTIONS, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
 import { drawImageData, drawRgba } from "./draw.js";
-import { BOOT_LABELS, MAX_MEGAPIXELS, SAMPLE_NAME, SAMPLE_URL, quantizeImage, readInt } from "./compress.js";
+import { SAMPLE_NAME, SAMPLE_URL, bootLabel, quantizeImage, readInt, setUpOptionInputs } from "./compress.js";
 
-const SEED = 0;
-const MAX_ITER = 300;
+/** The embed shows only K; the other options keep their defaults. */
+const SEED = QUANTIZE_OPTIONS.seed.default;
+const MAX_ITER = QUANTIZE_OPTIONS.max_iter.default;
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const ui = {
@@ -59,8 +60,7 @@ function showError(error, prefix = "Error: ") {
 /** @param {{stage: string, step: number, steps: number}} status */
 function showBootStatus({ stage, step, steps }) {
   if (stage === "ready" || stage === WARM_STAGE) return;
-  const what = BOOT_LABELS[/** @type {keyof BOOT_LABELS} */ (stage)] || stage;
-  say(`Loading ${what} (${step} of ${steps - 1}), once…`);
+  say(`Loading ${bootLabel(stage)} (${step} of ${steps - 1}), once…`);
   ui.progress.value = (step - 1) / (steps - 1);
 }
 
@@ -128,7 +128,7 @@ async function loadImage() {
   say("Loading the image…");
   try {
     const { blob, name } = src ? await fetchImage(src) : { blob: await (await fetch(SAMPLE_URL)).blob(), name: SAMPLE_NAME };
-    imageData = await decodeImage(blob, name, MAX_MEGAPIXELS);
+    imageData = await decodeImage(blob, name, PAGE_MAX_MEGAPIXELS);
     drawImageData(ui.original, imageData);
     ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}`;
     setState("ready");
@@ -166,6 +166,7 @@ async function run() {
   }
 }
 
+setUpOptionInputs({ n_colors: ui.k });
 ui.form.addEventListener("submit", (/** @type {Event} */ event) => {
   event.preventDefault();
   if (!ui.run.disabled) run();

@@ -1,5 +1,5 @@
 // @ts-check
-/** Decoding image files into ImageData, and bytes into a downloadable Blob. */
+/** Decoding image files into ImageData, and the download's file name. */
 
 /** Formats named in error messages: what Chromium, Firefox and Safari decode. */
 export const ACCEPTED_FORMATS = "PNG, JPEG, WebP, GIF, AVIF or BMP";

@@ -24,6 +24,7 @@ export const REQUEST = Object.freeze({
   STEP: "step",
   ELBOW: "elbow",
   FIGURE_PNG: "figure_png",
+  WARM_UP: "warm_up",
 });
 
 /** Reply and push message types. */
@@ -34,17 +35,36 @@ export const REPLY = Object.freeze({
   STATUS: "status",
 });
 
-/** Boot stages in order, reported as status messages. */
-export const BOOT_STAGES = Object.freeze(["runtime", "numpy", "kmeans", "ready"]);
+/** Boot stages in order, reported as status messages, each with what the status line calls it. */
+export const BOOT_STAGES = Object.freeze([
+  { stage: "runtime", label: "the Python runtime" },
+  { stage: "numpy", label: "NumPy" },
+  { stage: "kmeans", label: "the kmeans package" },
+  { stage: "ready", label: "" },
+]);
 /** The status stage sent once the warm-up after "ready" is done (not a boot stage: nothing waits for it). */
 export const WARM_STAGE = "warm";
+
+/**
+ * The quantizer's options the page shows: default and accepted range of each, keyed by the payload
+ * name. The page's copy of kmeans.options (QuantizeOptions, RANGES); tests/test_options.py checks that
+ * the two agree, so change both together.
+ */
+export const QUANTIZE_OPTIONS = Object.freeze({
+  n_colors: Object.freeze({ default: 16, min: 1, max: 256 }),
+  max_iter: Object.freeze({ default: 300, min: 1, max: 10000 }),
+  seed: Object.freeze({ default: 0, min: 0, max: 4294967295 }),
+});
+
+/** Largest image the page and the embed accept, in megapixels (kmeans.options.PAGE_MAX_MEGAPIXELS). */
+export const PAGE_MAX_MEGAPIXELS = 25;
 
 /**
  * @typedef {object} QuantizeRequest
  * @property {Uint8Array} pixels RGBA bytes, width * height * 4
  * @property {number} width
  * @property {number} height
- * @property {number} n_colors 2-256
+ * @property {number} n_colors see QUANTIZE_OPTIONS
  * @property {number} seed
  * @property {number} max_iter
  */

@@ -15,7 +15,7 @@ function reportStage(stage) {
   postMessage({
     id: null,
     type: REPLY.STATUS,
-    payload: { stage, step: BOOT_STAGES.indexOf(stage) + 1, steps: BOOT_STAGES.length },
+    payload: { stage, step: BOOT_STAGES.findIndex((entry) => entry.stage === stage) + 1, steps: BOOT_STAGES.length },
   });
 }
 
@@ -61,7 +61,7 @@ async function warmUp() {
     await sleep(0);
     while (requestsInFlight > 0) await sleep(50);
     // A Python error throws here and ends the warm-up, which is optional (logged below).
-    const [{ done }] = callPython(kernel, "warm_up", { step }, null);
+    const [{ done }] = callPython(kernel, REQUEST.WARM_UP, { step }, null);
     if (done) {
       postMessage({ id: null, type: REPLY.STATUS, payload: { stage: WARM_STAGE } });
       return;

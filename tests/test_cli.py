@@ -168,6 +168,21 @@ def test_compress_k_out_of_range(photo_files, capsys, k):
     assert line == f"kmeans: error: -k {k} is out of range: a palette image holds 1 to 256 colours"
 
 
+@pytest.mark.parametrize(
+    "flags, message",
+    [(["--max-iter", "0"], "--max-iter must be an integer >= 1, got 0"),
+     (["--max-iter", "20000"], "--max-iter=20000 is out of range: use 1 to 10000"),
+     (["--n-init", "0"], "--n-init must be an integer >= 1, got 0"),
+     (["--seed", str(2**32)], f"--seed={2**32} is out of range: use 0 to 4294967295")],
+    ids=["max-iter-0", "max-iter-too-many", "n-init-0", "seed-too-large"],
+)
+def test_compress_bad_option_fails_once_before_any_file(photo_files, capsys, flags, message):
+    # Two files, one error line: the options are checked before the first file is read.
+    assert main(["compress", str(photo_files[0]), str(photo_files[1]), *flags]) == 2
+    assert _one_error_line(capsys.readouterr().err) == f"kmeans: error: {message}"
+    assert not list(photo_files[0].parent.glob("*colors.png"))
+
+
 def test_compress_k_not_a_number(photo_files, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["compress", str(photo_files[0]), "-k", "many"])

@@ -172,8 +172,6 @@ def test_call_returns_results_and_errors_as_values():
     assert failed == {"error": {"name": "ValueError", "message": "one.csv: the data has 1 column; at least 2 are needed"}}
     unknown = web.call("rm_rf", x=1)
     assert unknown["error"]["message"] == "unknown request type 'rm_rf'"
-    assert set(web.FUNCTIONS) == {"quantize", "encode_png", "load_points", "sample_points", "init_centroids",
-                                  "step", "elbow", "figure_png", "warm_up"}
 
 
 def test_warm_up_commits_memory_in_steps_then_frees_it(monkeypatch):

@@ -150,7 +150,10 @@ def run_compress(args) -> int:
         n_colors=args.colors, seed=args.seed, max_iter=args.max_iter,
         n_init=DEFAULTS.n_init if args.n_init is None else args.n_init,
     )
-    options.checked()  # a bad option fails once, before any file is read
+    try:
+        options.checked()  # a bad option fails once, before any file is read
+    except ValueError as error:
+        raise UserError(_as_flags(str(error))) from None
     files = _collect_images(args.images)
     several = len(files) > 1
     if args.output and several and os.path.isfile(args.output):
@@ -171,6 +174,13 @@ def run_compress(args) -> int:
             print(f"kmeans: {failures} of {len(files)} images failed", file=sys.stderr)
         return 1 if failures < len(files) else 2
     return 0
+
+
+def _as_flags(message: str) -> str:
+    """An options error in the words of the command line: ``max_iter`` -> ``--max-iter``."""
+    for name, flag in (("max_iter", "--max-iter"), ("n_init", "--n-init"), ("seed", "--seed")):
+        message = message.replace(name, flag)
+    return message
 
 
 # -- cluster ------------------------------------------------------------------------------

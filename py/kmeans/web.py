@@ -11,14 +11,19 @@ imports ``js``: it runs, and is tested, under CPython too.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 
 import numpy as np
 
 from .images import encode_png as _encode_png
-from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS
+from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, QuantizeOptions
 from .quantize import QuantizedImage, quantize_image
+
+
+#: What a quantize request may set: the quantizer's options record.
+_OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(QuantizeOptions))
 
 
 def _to_py(value):
@@ -43,8 +48,7 @@ def _check_size(width, height):
         )
 
 
-def quantize(pixels, width, height, n_colors=DEFAULTS.n_colors, seed=DEFAULTS.seed, max_iter=DEFAULTS.max_iter,
-             progress=None) -> dict:
+def quantize(pixels, width, height, progress=None, **options) -> dict:
     """Quantize RGBA pixels from a canvas.
 
     Parameters
@@ -52,12 +56,13 @@ def quantize(pixels, width, height, n_colors=DEFAULTS.n_colors, seed=DEFAULTS.se
     pixels : bytes-like of length ``width * height * 4``
         RGBA bytes, row by row (a canvas ``ImageData.data`` buffer).
     width, height : int
-    n_colors, seed, max_iter : int
-        As :func:`kmeans.quantize_image` takes them (defaults and ranges:
-        :class:`kmeans.options.QuantizeOptions`).
     progress : callable, optional
         ``progress(iterations_done, max_iter)`` after each K-means iteration
         (counted across the k-means++ restarts).
+    **options
+        Passed to :func:`kmeans.quantize_image`: any field of
+        :class:`kmeans.options.QuantizeOptions` (``n_colors``, ``seed``,
+        ``max_iter``, ...), with its defaults and ranges.
 
     Returns
     -------
@@ -67,6 +72,10 @@ def quantize(pixels, width, height, n_colors=DEFAULTS.n_colors, seed=DEFAULTS.se
         copy is exact), ``seconds`` and ``warning`` (a message or None).
     """
     started = time.perf_counter()
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r}; the options are: {', '.join(sorted(_OPTION_NAMES))}")
+    max_iter = options.get("max_iter", DEFAULTS.max_iter)
     _check_size(width, height)
     flat = _as_uint8(pixels)
     if flat.size != width * height * 4:
@@ -88,7 +97,7 @@ def quantize(pixels, width, height, n_colors=DEFAULTS.n_colors, seed=DEFAULTS.se
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = quantize_image(image, n_colors, seed=seed, max_iter=max_iter, progress=counter)
+        result = quantize_image(image, **options, progress=counter)
     palette = result.palette
     if palette.shape[1] == 3:
         palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
@@ -116,8 +125,7 @@ def warm_up(step: int) -> dict:
 
     Two first-run costs of WebAssembly are paid here instead of on the
     user's first image. Memory the heap has never used is slow to touch the
-    first time (about 2.5 ms per MB in Chromium, 0.6 s for a 12-megapixel
-    photo), and the engine moves hot functions to its optimizing compiler
+    first time, and the engine moves hot functions to its optimizing compiler
     only after they have run for a while. The first steps commit
     ``WARM_UP_MEGABYTES`` of heap, one block per step, held until the last
     step frees them all for NumPy to reuse; the last step quantizes a

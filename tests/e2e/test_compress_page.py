@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 from kmeans import web
+from kmeans.options import PAGE_MAX_MEGAPIXELS
 from PIL import Image
 
 from .conftest import RUN_TIMEOUT_MS
@@ -105,10 +106,10 @@ def test_result_matches_cpython_pixel_for_pixel(app):
 def test_many_colours_match_cpython(app):
     """From 32 clusters on, centers are ranked by a matrix product (no BLAS in Pyodide) and
     near-ties rechecked exactly: the labels must still be CPython's, bit for bit."""
-    from kmeans import _lloyd
+    from kmeans import _distances
 
     k = 64
-    assert k >= _lloyd._EXPANDED_MIN_CLUSTERS
+    assert k >= _distances.EXPANDED_MIN_CLUSTERS
     png = make_png(300, 200, seed=8)
     compress(app, "many.png", png, k=k, seed=1)
     original = png_pixels(png)
@@ -194,7 +195,7 @@ def test_k_out_of_range_is_refused_with_a_message(app):
     app.fill("#k", "300")
     app.click("#run")
     app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
-    assert "Colours (K) must be a whole number from 2 to 256" in app.text_content("#status")
+    assert "Colours (K) must be a whole number from 1 to 256; got “300”" in app.text_content("#status")
     app.fill("#k", "4")
     app.click("#run")
     app.wait_for_function("() => " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
@@ -208,20 +209,20 @@ def test_an_image_over_the_size_limit_is_refused(app):
     choose_file(app, "huge.png", buffer.getvalue())
     app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     status = app.text_content("#status")
-    assert "30.0 megapixels" in status and f"limit is {web.MAX_MEGAPIXELS} megapixels" in status
+    assert "30.0 megapixels" in status and f"limit is {PAGE_MAX_MEGAPIXELS} megapixels" in status
 
 
 def test_a_large_image_matches_cpython(app):
     """Over 2**21 pixels the quantizer counts colours with np.bincount (gh: uint32 keys failed in wasm32)."""
     import hashlib
 
-    from kmeans import quantize as quantize_module
+    from kmeans import _coarse_to_fine, _distinct
 
     width, height = 1800, 1200
-    assert width * height >= quantize_module._COUNTING_MIN_PIXELS
+    assert width * height >= _distinct.COUNTING_MIN_PIXELS
     png = make_png(width, height, seed=4)
     # ... and with this many colours the fit goes through all three levels (coarse, middle, exact).
-    assert len(np.unique(png_pixels(png).reshape(-1, 4), axis=0)) > quantize_module._MIDDLE_MIN_COLOURS
+    assert len(np.unique(png_pixels(png).reshape(-1, 4), axis=0)) > _coarse_to_fine.MIDDLE_MIN_COLOURS
     compress(app, "large.png", png, k=16, seed=2)
     expected = web.quantize(png_pixels(png).tobytes(), width, height, n_colors=16, seed=2)
     expected_rgba = expected["palette"].reshape(-1, 4)[expected["indices"]].tobytes()

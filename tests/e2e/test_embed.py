@@ -110,12 +110,12 @@ def test_an_image_that_cannot_be_read_gives_a_clear_message(
 def test_without_src_the_embed_shows_the_sample_and_refuses_a_bad_k(strict_context, dist, serve):
     site = serve(dist)
     page = strict_context.new_page()
-    page.goto(site.url + "embed.html?k=1")
+    page.goto(site.url + "embed.html?k=0")
     assert wait_state(page, "ready", "error") == "ready"
     assert page.text_content("#original-caption") == "flower.jpg, 640×427"
     page.click("#run")
     assert wait_state(page, "error") == "error"
-    assert "Colours (K) must be a whole number from 2 to 256; got “1”" in page.text_content(
+    assert "Colours (K) must be a whole number from 1 to 256; got “0”" in page.text_content(
         "#status"
     )
     assert page.evaluate("() => document.getElementById('result').width") == 0
