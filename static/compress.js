@@ -24,7 +24,7 @@ export function setUpOptionInputs(inputs) {
     if (!input || !option) continue;
     input.min = String(option.min);
     input.max = String(option.max);
-    input.value = String(option.default);
+    input.defaultValue = String(option.default); // the value too, unless the browser restored the user's
   }
 }
 

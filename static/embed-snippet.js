@@ -4,6 +4,7 @@
  * site's own address, with the image address the user typed and the page's K. The snippet is text
  * in a <textarea> (value, never HTML).
  */
+import { QUANTIZE_OPTIONS } from "./protocol.js";
 
 const EMBED_URL = new URL("../embed.html", import.meta.url);
 const FRAME_SIZE = { width: 720, height: 400 };
@@ -41,7 +42,7 @@ export function showEmbedSnippet() {
   const copy = /** @type {HTMLButtonElement | null} */ (document.getElementById("embed-copy"));
   if (!code || !src) return;
   const update = () => {
-    code.value = iframeSnippet(embedAddress(src.value, k?.value || "16"));
+    code.value = iframeSnippet(embedAddress(src.value, k?.value || String(QUANTIZE_OPTIONS.n_colors.default)));
     if (copy) copy.textContent = "Copy";
   };
   src.addEventListener("input", update);

@@ -173,8 +173,9 @@ def test_compress_k_out_of_range(photo_files, capsys, k):
     [(["--max-iter", "0"], "--max-iter must be an integer >= 1, got 0"),
      (["--max-iter", "20000"], "--max-iter=20000 is out of range: use 1 to 10000"),
      (["--n-init", "0"], "--n-init must be an integer >= 1, got 0"),
-     (["--seed", str(2**32)], f"--seed={2**32} is out of range: use 0 to 4294967295")],
-    ids=["max-iter-0", "max-iter-too-many", "n-init-0", "seed-too-large"],
+     (["--seed", str(2**32)], f"--seed={2**32} is out of range: use 0 to 4294967295"),
+     (["--seed", "-1"], "--seed=-1 is out of range: use 0 to 4294967295")],
+    ids=["max-iter-0", "max-iter-too-many", "n-init-0", "seed-too-large", "seed-negative"],
 )
 def test_compress_bad_option_fails_once_before_any_file(photo_files, capsys, flags, message):
     # Two files, one error line: the options are checked before the first file is read.

@@ -290,3 +290,13 @@ def test_lloyd_single_primed_equals_unprimed():
     np.testing.assert_array_equal(primed[0], plain[0])
     np.testing.assert_array_equal(primed[2], plain[2])
     assert primed[1] == plain[1] and primed[3] == plain[3]
+
+
+def test_replace_centers_needs_a_bound_on_the_moves_and_starts_fresh_without_bounds():
+    X, centers = _clustered_points(7)
+    fresh = BoundedAssigner(X)
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    fresh.replace_centers(centers, labels)  # never called before: a full E-step
+    np.testing.assert_array_equal(labels, _run_assign(X, centers)[0])
+    with pytest.raises(ValueError, match="needs relabel or max_shift"):
+        fresh.replace_centers(centers, labels)

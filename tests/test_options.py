@@ -79,6 +79,7 @@ def test_checked_resolves_auto_restarts_by_palette_size():
         ({"max_iter": 0}, r"max_iter must be an integer >= 1, got 0"),
         ({"max_iter": 10_001}, r"max_iter=10001 is out of range: use 1 to 10000"),
         ({"seed": 2**32}, r"seed=4294967296 is out of range: use 0 to 4294967295"),
+        ({"seed": -1}, r"seed=-1 is out of range: use 0 to 4294967295"),
         ({"tol": -1.0}, r"tol must be a finite number >= 0, got -1.0"),
         ({"n_init": 101}, r"n_init=101 is out of range: use 1 to 100"),
         ({"colour_space": "cmyk"}, r"unknown colour space 'cmyk'; use one of: rgb"),
@@ -97,6 +98,13 @@ def test_the_page_may_set_only_known_options():
     assert web.call("quantize", pixels=b"\0" * 16, width=2, height=2, n_colors=0)["error"]["message"] == (
         "n_colors=0 is out of range: a palette image holds 1 to 256 colours"
     )
+
+
+def test_a_seed_must_be_a_whole_number_or_a_generator():
+    with pytest.raises(TypeError, match=r"seed must be None, a non-negative int or a numpy Generator, got 1.5"):
+        QuantizeOptions(seed=1.5).checked()
+    assert QuantizeOptions(seed=np.random.default_rng(3)).checked().n_init == 3
+    assert QuantizeOptions(seed=None).checked().seed is None
 
 
 def test_the_ranges_cover_the_defaults():

@@ -21,7 +21,7 @@ from . import __version__
 from .cluster import KMeans
 from .datasets import ACCEPTED_POINT_FILES, load_points
 from .images import ACCEPTED_FORMATS, load_image, save_png
-from .options import DEFAULTS, RANGES, QuantizeOptions
+from .options import AUTO_ONE_RUN_FROM, AUTO_RESTARTS, DEFAULTS, RANGES, QuantizeOptions
 from .quantize import quantize_image
 
 #: Extensions picked up when a folder is given to ``compress``.
@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help=f"maximum K-means iterations, {max_iter.minimum}-{max_iter.maximum} "
                                f"(default {DEFAULTS.max_iter})")
     compress.add_argument("--n-init", type=int, default=None,
-                          help="k-means++ restarts, best kept (default: 3 below 128 colours, else 1)")
+                          help=f"k-means++ restarts, best kept (default: {AUTO_RESTARTS} below "
+                               f"{AUTO_ONE_RUN_FROM} colours, else 1)")
     compress.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     cluster = commands.add_parser(

@@ -200,7 +200,12 @@ class BoundedAssigner:
         max_shift : float, optional
             A bound on every center's move.
         """
+        if self.previous_centers is None:  # never called: there are no bounds to carry over
+            self(centers, labels)
+            return
         if max_shift is None:
+            if relabel is None:
+                raise ValueError("replace_centers needs relabel or max_shift to bound the centers' moves")
             max_shift = float(row_norms(centers[np.asarray(relabel)] - self.previous_centers).max())
         if relabel is None:
             self._fold_runner_ups_into_lower(labels)

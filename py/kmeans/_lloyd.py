@@ -155,7 +155,8 @@ def lloyd_single(
         center_shift_total = float(((centers_new - centers) ** 2).sum())
         stop_requested = False
         if callback is not None:
-            inertia = assign.inertia(centers, labels, sample_weight) if callback_inertia else None
+            # The E-step's own distances: no extra pass over the data (the final inertia is exact).
+            inertia = float((assign.distances(centers, labels) * sample_weight).sum()) if callback_inertia else None
             stop_requested = bool(callback(n_iter, centers_new, inertia))
         centers = centers_new
         if np.array_equal(labels, labels_old):

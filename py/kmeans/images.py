@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from .options import FILE_MAX_MEGAPIXELS
+from .options import FILE_MAX_MEGAPIXELS, MAX_PALETTE_SIZE
 from .quantize import QuantizedImage
 
 #: Formats named in error messages (what Pillow reads everywhere we run).
@@ -30,7 +30,7 @@ def png_bits(n_colors: int) -> int:
     for bits in (1, 2, 4, 8):
         if n_colors <= 1 << bits:
             return bits
-    raise ValueError(f"a PNG palette holds at most 256 colours, got {n_colors}")
+    raise ValueError(f"a PNG palette holds at most {MAX_PALETTE_SIZE} colours, got {n_colors}")
 
 
 def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_MAX_MEGAPIXELS):
@@ -42,7 +42,7 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
         A path, or the file's bytes.
     name : str, optional
         The file name to use in error messages (defaults to the path).
-    max_megapixels : float, default=50
+    max_megapixels : float, default=FILE_MAX_MEGAPIXELS (50)
         Refuse larger images before decoding them.
 
     Returns

@@ -111,9 +111,10 @@ class QuantizeOptions:
         n_colors = check_n_colors(self.n_colors)
         check_positive_int(self.max_iter, "max_iter")
         max_iter = RANGES["max_iter"].check(self.max_iter, "max_iter")
-        seeds = RANGES["seed"]
-        if isinstance(self.seed, numbers.Integral) and self.seed > seeds.maximum:
-            raise ValueError(f"seed={self.seed} is out of range: use {seeds.minimum} to {seeds.maximum}")
+        if not (self.seed is None or isinstance(self.seed, np.random.Generator)):
+            if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+                raise TypeError(f"seed must be None, a non-negative int or a numpy Generator, got {self.seed!r}")
+            RANGES["seed"].check(self.seed, "seed")
         if not isinstance(self.tol, numbers.Real) or not np.isfinite(self.tol) or self.tol < 0:
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         n_init = self.n_init

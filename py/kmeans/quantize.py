@@ -157,7 +157,7 @@ def split_alpha(image) -> Alpha:
     return Alpha(pixels, visible, fit_channels, out_channels)
 
 
-# -- stage 4: the palette ----------------------------------------------------------------------
+# -- stages 4 and 5: the palette ----------------------------------------------------------------------
 
 
 def round_palette(fit: Fit, colours, colours_fit, space: colour_spaces.ColourSpace):
@@ -227,7 +227,7 @@ def finish_palette(palette, labels, weights, alpha: Alpha):
     return palette, rank
 
 
-# -- stage 5: the pixels -----------------------------------------------------------------------
+# -- stage 5: the pixels (finish_palette above sorts the entries first) -----------------------------------------------------------------------
 
 
 def assign_pixels(colour_indices, lookup, alpha: Alpha, n_pixels: int, transparent_index: int):

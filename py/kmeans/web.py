@@ -158,7 +158,7 @@ def warm_up(step: int) -> dict:
     image[..., 2] = (((x + y) * 7 + (x * y) % 13) >> 4) & 255  # about 350,000 distinct colours
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quantize_image(image, 16, max_iter=8)
+        quantize_image(image, DEFAULTS.n_colors, max_iter=8)
     return {"done": True}
 
 
