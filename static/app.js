@@ -8,7 +8,11 @@ import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
 import { clearCanvas, drawImageData, drawPalette, drawRgba } from "./draw.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
-import { SAMPLE_NAME, SAMPLE_URL, bootLabel, quantizeImage, readInt, setUpOptionInputs } from "./compress.js";
+import {
+  SAMPLE_NAME, SAMPLE_URL, bootLabel, describeScore, formatStrength, quantizeImage, readColourSpace, readInt, readNumber,
+  setUpOptionInputs,
+} from "./compress.js";
+import { setUpCompare } from "./compare.js";
 import { setUpOffline } from "./offline.js";
 import { showEmbedSnippet } from "./embed-snippet.js";
 
@@ -20,6 +24,13 @@ const ui = {
   k: $("k"),
   maxIter: $("max-iter"),
   seed: $("seed"),
+  dither: $("dither"),
+  ditherValue: $("dither-value"),
+  colourSpace: $("colour-space"),
+  compare: $("compare"),
+  compareZoom: $("compare-zoom"),
+  compareSplit: $("compare-split"),
+  sideBySide: $("side-by-side"),
   run: $("run"),
   cancel: $("cancel"),
   progress: $("progress"),
@@ -45,6 +56,9 @@ let restartNote = "";
 let downloadUrl = "";
 
 const client = new WorkerClient({ onStatus: showBootStatus, onBootError: showBootError });
+const compare = setUpCompare({
+  root: ui.compare, original: ui.original, result: ui.result, split: ui.compareSplit, zoom: ui.compareZoom,
+});
 
 // -- state and messages ---------------------------------------------------------------------------
 
@@ -121,6 +135,7 @@ async function openImage(blob, name, { autoRun }) {
   drawImageData(ui.original, imageData);
   ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}, ${formatBytes(blob.size)}`;
   clearResult();
+  compare.update();
   if (!autoRun) return;
   const state = document.body.dataset.state;
   if (state === "loading") {
@@ -181,6 +196,8 @@ async function run() {
     const nColors = readInt(ui.k, "Colours (K)");
     const maxIter = readInt(ui.maxIter, "Max iterations");
     const seed = readInt(ui.seed, "Seed");
+    const dither = readNumber(ui.dither, "Dithering");
+    const colourSpace = readColourSpace(ui.colourSpace);
     const { name, bytes, imageData } = current;
     const { width, height } = imageData;
     setState("running");
@@ -192,12 +209,15 @@ async function run() {
       nColors,
       seed,
       maxIter,
+      dither,
+      colourSpace,
       onProgress: ({ n_iter }) => {
         ui.progress.value = n_iter / maxIter;
         say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
     drawRgba(ui.result, quantized.rgba, width, height);
+    compare.update();
     drawPalette(ui.palette, quantized.palette);
     // From the pixels sent to the result drawn; bench/browser.py reads this measure.
     const seconds = performance.measure("kmeans:quantize", { start: started }).duration / 1000;
@@ -235,19 +255,26 @@ function showStats({ nColors, quantized, seconds, originalBytes }) {
   addStat("Time", `${seconds.toFixed(2)} s`);
   addStat("MSE", quantized.mse.toFixed(2));
   addStat("PSNR", quantized.psnr === undefined || quantized.psnr === null ? "∞ (exact)" : `${quantized.psnr.toFixed(2)} dB`);
+  const scaled = quantized.ssimulacra2_scale > 1 ? `, scored at 1/${quantized.ssimulacra2_scale} size` : "";
+  addStat(
+    "Looks like the original",
+    `${quantized.ssimulacra2.toFixed(1)} of 100: ${describeScore(quantized.ssimulacra2)} (SSIMULACRA2${scaled})`,
+    "ssimulacra2",
+  );
   addStat("Original size", formatBytes(originalBytes));
 }
 
 /**
  * @param {string} term
  * @param {string} value
+ * @param {string} [key] its data-stat (default: the term, lower case with dashes)
  */
-function addStat(term, value) {
+function addStat(term, value, key = term.toLowerCase().replace(/\W+/g, "-")) {
   const dt = document.createElement("dt");
   dt.textContent = term;
   const dd = document.createElement("dd");
   dd.textContent = value;
-  dd.dataset.stat = term.toLowerCase().replace(/\W+/g, "-");
+  dd.dataset.stat = key;
   ui.stats.append(dt, dd);
 }
 
@@ -270,7 +297,23 @@ function cancel() {
 
 // -- wiring ----------------------------------------------------------------------------------------
 
+/** The dithering control's label follows the slider. */
+function showDither() {
+  ui.ditherValue.textContent = formatStrength(Number(ui.dither.value));
+}
+
+/** Compare (one view, a line between the two) or side by side. */
+function showViewMode() {
+  const mode = /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="view-mode"]:checked'))?.value;
+  ui.compare.hidden = mode === "side";
+  ui.sideBySide.hidden = mode !== "side";
+  ui.compareZoom.disabled = mode === "side";
+  if (mode !== "side") compare.render();
+}
+
 function wire() {
+  ui.dither.addEventListener("input", showDither);
+  for (const radio of document.querySelectorAll('input[name="view-mode"]')) radio.addEventListener("change", showViewMode);
   ui.form.addEventListener("submit", (/** @type {Event} */ event) => {
     event.preventDefault();
     if (document.body.dataset.state !== "running" && document.body.dataset.state !== "loading") run();
@@ -326,7 +369,8 @@ async function loadSample() {
   }
 }
 
-setUpOptionInputs({ n_colors: ui.k, max_iter: ui.maxIter, seed: ui.seed });
+setUpOptionInputs({ n_colors: ui.k, max_iter: ui.maxIter, seed: ui.seed, dither: ui.dither }, ui.colourSpace);
+showDither();
 setState("loading");
 showView();
 window.addEventListener("hashchange", showView);

@@ -13,6 +13,17 @@ export function drawImageData(canvas, imageData) {
 }
 
 /**
+ * Copy one canvas's pixels into another, sizing it to match.
+ * @param {HTMLCanvasElement} from
+ * @param {HTMLCanvasElement} to
+ */
+export function copyCanvas(from, to) {
+  to.width = from.width;
+  to.height = from.height;
+  if (from.width && from.height) /** @type {CanvasRenderingContext2D} */ (to.getContext("2d")).drawImage(from, 0, 0);
+}
+
+/**
  * Empty a canvas and size it to nothing (no result to show).
  * @param {HTMLCanvasElement} canvas
  */

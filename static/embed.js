@@ -7,11 +7,13 @@
  * document.body.dataset.state: loading (the image) | ready (Run enabled) | running (loading Python,
  * then compressing) | done | error.
  */
-import { PAGE_MAX_MEGAPIXELS, QUANTIZE_OPTIONS, WARM_STAGE } from "./protocol.js";
+import { COLOUR_SPACES, PAGE_MAX_MEGAPIXELS, QUANTIZE_OPTIONS, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
 import { drawImageData, drawRgba } from "./draw.js";
-import { SAMPLE_NAME, SAMPLE_URL, bootLabel, quantizeImage, readInt, setUpOptionInputs } from "./compress.js";
+import {
+  SAMPLE_NAME, SAMPLE_URL, bootLabel, formatStrength, quantizeImage, readInt, readNumber, setUpOptionInputs,
+} from "./compress.js";
 
 /** The embed shows only K; the other options keep their defaults. */
 const SEED = QUANTIZE_OPTIONS.seed.default;
@@ -21,6 +23,8 @@ const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementB
 const ui = {
   form: $("controls"),
   k: $("k"),
+  dither: $("dither"),
+  ditherValue: $("dither-value"),
   run: $("run"),
   progress: $("progress"),
   status: $("status"),
@@ -123,6 +127,8 @@ function fileName(url) {
 async function loadImage() {
   const params = new URLSearchParams(location.search);
   if (params.has("k")) ui.k.value = params.get("k");
+  if (params.has("dither")) ui.dither.value = params.get("dither");
+  ui.ditherValue.textContent = formatStrength(Number(ui.dither.value));
   const src = params.get("src");
   setState("loading");
   say("Loading the image…");
@@ -142,6 +148,7 @@ async function run() {
   if (!imageData) return;
   try {
     const nColors = readInt(ui.k, "Colours (K)");
+    const dither = readNumber(ui.dither, "Dithering");
     const { width, height } = imageData;
     setState("running");
     ui.progress.value = 0;
@@ -150,6 +157,8 @@ async function run() {
       nColors,
       seed: SEED,
       maxIter: MAX_ITER,
+      dither,
+      colourSpace: COLOUR_SPACES.default,
       onProgress: ({ n_iter }) => {
         ui.progress.value = n_iter / MAX_ITER;
         say(`Compressing to ${nColors} colours: iteration ${n_iter}…`);
@@ -166,7 +175,8 @@ async function run() {
   }
 }
 
-setUpOptionInputs({ n_colors: ui.k });
+setUpOptionInputs({ n_colors: ui.k, dither: ui.dither });
+ui.dither.addEventListener("input", () => (ui.ditherValue.textContent = formatStrength(Number(ui.dither.value))));
 ui.form.addEventListener("submit", (/** @type {Event} */ event) => {
   event.preventDefault();
   if (!ui.run.disabled) run();

@@ -54,7 +54,11 @@ export const QUANTIZE_OPTIONS = Object.freeze({
   n_colors: Object.freeze({ default: 16, min: 1, max: 256 }),
   max_iter: Object.freeze({ default: 300, min: 1, max: 10000 }),
   seed: Object.freeze({ default: 0, min: 0, max: 4294967295 }),
+  dither: Object.freeze({ default: 0, min: 0, max: 1 }),
 });
+
+/** The spaces the palette can be fitted in (kmeans.colour_spaces), and the default. */
+export const COLOUR_SPACES = Object.freeze({ default: "rgb", names: Object.freeze(["rgb", "oklab", "liq"]) });
 
 /** Largest image the page and the embed accept, in megapixels (kmeans.options.PAGE_MAX_MEGAPIXELS). */
 export const PAGE_MAX_MEGAPIXELS = 25;
@@ -67,6 +71,8 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @property {number} n_colors see QUANTIZE_OPTIONS
  * @property {number} seed
  * @property {number} max_iter
+ * @property {number} dither 0-1, see QUANTIZE_OPTIONS
+ * @property {string} colour_space one of COLOUR_SPACES.names
  */
 
 /**
@@ -79,6 +85,9 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @property {number} n_iter
  * @property {number} mse
  * @property {number | undefined} psnr undefined when the copy is exact
+ * @property {number} ssimulacra2 how alike the result looks (kmeans.metrics): 100 identical, 90 visually lossless,
+ *   70 high, 50 medium, 30 low
+ * @property {number} ssimulacra2_scale 1, or the factor the score's copies were shrunk by (big images)
  * @property {number} seconds time spent in Python
  * @property {string | undefined} warning
  */
@@ -102,6 +111,8 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @typedef {object} ProgressPayload
  * @property {number} n_iter iterations done
  * @property {number} max_iter
+ * @property {number} dither 0-1, see QUANTIZE_OPTIONS
+ * @property {string} colour_space one of COLOUR_SPACES.names
  */
 
 /**

@@ -43,7 +43,7 @@ def test_compress_one_image_beside_it(photo_files, capsys):
     assert err == ""
     assert re.search(rf"^{re.escape(str(png))} -> {re.escape(str(target))}: [\d,]+ -> "
                      rf"{target.stat().st_size:,} bytes \([\d.]+x smaller\), 16 colours, "
-                     rf"PSNR [\d.]+ dB, \d+ iterations", out)
+                     rf"PSNR [\d.]+ dB, SSIMULACRA2 -?[\d.]+, \d+ iterations", out)
 
 
 def test_compress_to_output_file(photo_files, tmp_path, capsys):

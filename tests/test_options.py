@@ -42,6 +42,8 @@ def test_the_page_has_the_python_defaults_and_ranges(protocol):
     expected = options.page_options()
     assert protocol["QUANTIZE_OPTIONS"] == expected["QUANTIZE_OPTIONS"]
     assert protocol["PAGE_MAX_MEGAPIXELS"] == expected["PAGE_MAX_MEGAPIXELS"] == options.PAGE_MAX_MEGAPIXELS
+    assert protocol["COLOUR_SPACES"] == expected["COLOUR_SPACES"]
+    assert expected["COLOUR_SPACES"]["names"] == ["rgb", "oklab", "liq"]
     assert expected["QUANTIZE_OPTIONS"]["n_colors"] == {"default": 16, "min": 1, "max": 256}
 
 
@@ -53,7 +55,7 @@ def test_boot_stages_each_have_a_label_and_end_ready(protocol):
 
 def test_quantize_image_web_and_cli_take_their_defaults_from_the_record():
     signature = inspect.signature(quantize_image).parameters
-    for name in ("n_colors", "seed", "max_iter", "tol", "n_init", "colour_space"):
+    for name in ("n_colors", "seed", "max_iter", "tol", "n_init", "colour_space", "dither"):
         assert signature[name].default == getattr(DEFAULTS, name), name
     image = np.random.default_rng(0).integers(0, 256, size=(12, 10, 4), dtype=np.uint8)
     image[..., 3] = 255
@@ -82,7 +84,10 @@ def test_checked_resolves_auto_restarts_by_palette_size():
         ({"seed": -1}, r"seed=-1 is out of range: use 0 to 4294967295"),
         ({"tol": -1.0}, r"tol must be a finite number >= 0, got -1.0"),
         ({"n_init": 101}, r"n_init=101 is out of range: use 1 to 100"),
-        ({"colour_space": "cmyk"}, r"unknown colour space 'cmyk'; use one of: rgb"),
+        ({"colour_space": "cmyk"}, r"unknown colour space 'cmyk'; use one of: rgb, oklab, liq"),
+        ({"dither": 1.5}, r"dither=1.5 is out of range: use 0 to 1"),
+        ({"dither": -0.5}, r"dither=-0.5 is out of range: use 0 to 1"),
+        ({"dither": "lots"}, r"dither must be a number from 0 to 1, got 'lots'"),
     ],
 )
 def test_bad_options_are_refused_with_the_accepted_range(changes, message):
@@ -93,8 +98,8 @@ def test_bad_options_are_refused_with_the_accepted_range(changes, message):
 
 
 def test_the_page_may_set_only_known_options():
-    with pytest.raises(ValueError, match=r"unknown option 'dither'; the options are: colour_space, max_iter"):
-        web.quantize(b"\0" * 16, 2, 2, dither=0.5)
+    with pytest.raises(ValueError, match=r"unknown option 'strength'; the options are: colour_space, dither, max_iter"):
+        web.quantize(b"\0" * 16, 2, 2, strength=0.5)
     assert web.call("quantize", pixels=b"\0" * 16, width=2, height=2, n_colors=0)["error"]["message"] == (
         "n_colors=0 is out of range: a palette image holds 1 to 256 colours"
     )

@@ -9,6 +9,7 @@ import kmeans._distinct
 import numpy as np
 import pytest
 from kmeans import make_points, quantize_image, run_kmeans, web
+from kmeans.metrics import ssimulacra2
 from PIL import Image
 
 
@@ -31,6 +32,16 @@ def test_quantize_takes_bytes_and_matches_quantize_image():
     np.testing.assert_array_equal(reply["indices"], expected.indices.reshape(-1))
     assert reply["n_colors"] == 6 and reply["n_iter"] == expected.n_iter
     assert reply["psnr"] == pytest.approx(expected.psnr)
+    assert reply["ssimulacra2"] == ssimulacra2(image[..., :3], expected.to_array())
+    assert reply["ssimulacra2_scale"] == 1
+
+
+def test_quantize_dithers_in_the_colour_space_asked_for():
+    image = rgba_image(40, 60)
+    reply = web.quantize(image.tobytes(), 60, 40, n_colors=8, dither=0.8, colour_space="oklab")
+    expected = quantize_image(image[..., :3], 8, dither=0.8, colour_space="oklab")
+    np.testing.assert_array_equal(reply["indices"], expected.indices.reshape(-1))
+    assert reply["mse"] == pytest.approx(expected.mse)
 
 
 def test_quantize_reports_progress_each_iteration():

@@ -21,6 +21,8 @@ from . import __version__
 from .cluster import KMeans
 from .datasets import ACCEPTED_POINT_FILES, load_points
 from .images import ACCEPTED_FORMATS, load_image, save_png
+from .colour_spaces import COLOUR_SPACES
+from .metrics import scale_factor, ssimulacra2
 from .options import AUTO_ONE_RUN_FROM, AUTO_RESTARTS, DEFAULTS, RANGES, QuantizeOptions
 from .quantize import quantize_image
 
@@ -70,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     compress.add_argument("--n-init", type=int, default=None,
                           help=f"k-means++ restarts, best kept (default: {AUTO_RESTARTS} below "
                                f"{AUTO_ONE_RUN_FROM} colours, else 1)")
+    compress.add_argument("--dither", type=float, default=DEFAULTS.dither, metavar="STRENGTH",
+                          help=f"error diffusion strength, 0 (off) to 1 (default {DEFAULTS.dither:g})")
+    compress.add_argument("--colour-space", "--color-space", dest="colour_space", default=DEFAULTS.colour_space,
+                          choices=list(COLOUR_SPACES), metavar="NAME",
+                          help=f"space the palette is fitted in: {', '.join(COLOUR_SPACES)} "
+                               f"(default {DEFAULTS.colour_space})")
     compress.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
     cluster = commands.add_parser(
@@ -133,10 +141,15 @@ def _compress_one(source, target, options: QuantizeOptions):
     seconds = time.perf_counter() - started
     size_before = os.path.getsize(source)
     notes = "".join(f" ({warning.message})" for warning in caught)
+    distorted = result.to_array()  # RGB when the image was opaque, even if the file had alpha
+    score = ssimulacra2(image[..., : distorted.shape[2]], distorted)
+    factor = scale_factor(*image.shape[:2])
+    scaled = f" at 1/{factor} size" if factor > 1 else ""
     return (
         f"{source} -> {target}: {size_before:,} -> {size_after:,} bytes "
         f"({size_before / size_after:.1f}x smaller), {result.n_colors} colours, "
-        f"PSNR {result.psnr:.1f} dB, {result.n_iter} iterations, {seconds:.2f} s{notes}"
+        f"PSNR {result.psnr:.1f} dB, SSIMULACRA2 {score:.1f}{scaled}, {result.n_iter} iterations, "
+        f"{seconds:.2f} s{notes}"
     )
 
 
@@ -150,6 +163,7 @@ def run_compress(args) -> int:
     options = QuantizeOptions(
         n_colors=args.colors, seed=args.seed, max_iter=args.max_iter,
         n_init=DEFAULTS.n_init if args.n_init is None else args.n_init,
+        dither=args.dither, colour_space=args.colour_space,
     )
     try:
         options.checked()  # a bad option fails once, before any file is read
@@ -179,7 +193,7 @@ def run_compress(args) -> int:
 
 def _as_flags(message: str) -> str:
     """An options error in the words of the command line: ``max_iter`` -> ``--max-iter``."""
-    for name, flag in (("max_iter", "--max-iter"), ("n_init", "--n-init"), ("seed", "--seed")):
+    for name, flag in (("max_iter", "--max-iter"), ("n_init", "--n-init"), ("seed", "--seed"), ("dither", "--dither")):
         message = message.replace(name, flag)
     return message
 

@@ -70,8 +70,12 @@ class Histogram(NamedTuple):
     radius: np.ndarray
 
 
-def colour_histogram(colours, weights, bits=COARSE_BITS) -> Histogram:
+def colour_histogram(colours, weights, bits=COARSE_BITS, fitted=None) -> Histogram:
     """Bin colours by their top `bits` bits per channel.
+
+    `colours` are whole sRGB(A) values, which choose the bins. `fitted`, when
+    given, are the same colours in another fitting space (see
+    :mod:`kmeans.colour_spaces`): the means and radii are then measured there.
 
     Returns
     -------
@@ -99,6 +103,16 @@ def colour_histogram(colours, weights, bits=COARSE_BITS) -> Histogram:
     position[used] = np.arange(used.size)
     means = np.empty((used.size, n_channels), dtype=np.float64, order="F")
     radius_sq = np.zeros(used.size)
+    if fitted is not None:
+        # A bin's box is curved in another space: its radius is measured, colour by colour.
+        for c in range(n_channels):
+            means[:, c] = np.bincount(bins, weights=fitted[:, c] * weights)[used] / bin_weights[used]
+        bin_of_colour = position[bins]
+        reach = np.zeros(colours.shape[0])
+        for c in range(n_channels):
+            reach += (fitted[:, c] - means[bin_of_colour, c]) ** 2
+        np.maximum.at(radius_sq, bin_of_colour, reach)
+        return Histogram(means, bin_weights[used], bin_of_colour, np.sqrt(radius_sq) * (1 + 1e-9) + 1e-9)
     width = (1 << shift) - 1
     for c in range(n_channels):
         means[:, c] = np.bincount(bins, weights=colours[:, c] * weights)[used] / bin_weights[used]
@@ -116,7 +130,7 @@ def weighted_tolerance(colours, weights, tol):
 
 
 def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, callback=None,
-                callback_inertia=True) -> Fit:
+                callback_inertia=True, srgb=None) -> Fit:
     """K-means on weighted distinct colours (see the module docstring).
 
     Parameters
@@ -139,12 +153,16 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
         ``callback(n_iter, centers, inertia)``, counted on across levels.
     callback_inertia : bool, default=True
         False lets the exact levels pass None as the inertia (cheaper).
+    srgb : ndarray of shape (n_colours, n_channels), optional
+        The colours as whole sRGB values, when `colours` are in another
+        space: the histograms bin them by these.
     """
     if colours.shape[0] <= COARSE_MIN_COLOURS:
         model = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, tol=tol, random_state=rng)
         model.fit(colours, sample_weight=weights, callback=callback)
         return Fit(model.cluster_centers_, model.n_iter_)
-    coarse = colour_histogram(colours, weights)
+    binning, fitted = (colours, None) if srgb is None else (srgb, colours)
+    coarse = colour_histogram(binning, weights, COARSE_BITS, fitted)
     absolute_tol = weighted_tolerance(colours, weights, tol)
     if coarse.means.shape[0] < n_clusters:
         return _fit_bins_and_heaviest(colours, weights, n_clusters, coarse, rng=rng, max_iter=max_iter,
@@ -158,7 +176,7 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
         runs.append((model.inertia_, model.cluster_centers_, model.n_iter_))
     parent, parent_of_colour = coarse, coarse.bin_of_colour
     if colours.shape[0] > MIDDLE_MIN_COLOURS:
-        middle = colour_histogram(colours, weights, MIDDLE_BITS)
+        middle = colour_histogram(binning, weights, MIDDLE_BITS, fitted)
         parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
         # Every colour of a fine bin is in the same coarse bin.
         parent_of_bin[middle.bin_of_colour] = coarse.bin_of_colour

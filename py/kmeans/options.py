@@ -8,7 +8,7 @@ copy is ``static/protocol.js`` (``QUANTIZE_OPTIONS``, ``PAGE_MAX_MEGAPIXELS``);
 Examples
 --------
 >>> QuantizeOptions(n_colors=128).checked()
-QuantizeOptions(n_colors=128, seed=0, max_iter=300, tol=0.0001, n_init=1, colour_space='rgb')
+QuantizeOptions(n_colors=128, seed=0, max_iter=300, tol=0.0001, n_init=1, colour_space='rgb', dither=0.0)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from ._validation import check_positive_int
-from .colour_spaces import colour_space
+from .colour_spaces import COLOUR_SPACES, colour_space
 
 #: A palette image holds at most this many colours.
 MAX_PALETTE_SIZE = 256
@@ -56,12 +56,29 @@ class IntRange:
         return int(value)
 
 
-#: Accepted values of the whole-number options.
+@dataclasses.dataclass(frozen=True)
+class FloatRange:
+    """The numbers from `minimum` to `maximum`, both included."""
+
+    minimum: float
+    maximum: float
+
+    def check(self, value, name: str) -> float:
+        """Return `value` as a float in the range, or raise ValueError naming `name` and the range."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a number from {self.minimum:g} to {self.maximum:g}, got {value!r}")
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(f"{name}={value:g} is out of range: use {self.minimum:g} to {self.maximum:g}")
+        return float(value)
+
+
+#: Accepted values of the numeric options.
 RANGES = {
     "n_colors": IntRange(1, MAX_PALETTE_SIZE),
     "max_iter": IntRange(1, 10_000),
     "seed": IntRange(0, 2**32 - 1),
     "n_init": IntRange(1, 100),
+    "dither": FloatRange(0.0, 1.0),
 }
 
 def check_n_colors(n_colors) -> int:
@@ -97,6 +114,9 @@ class QuantizeOptions:
     colour_space : str, default="rgb"
         The space the palette is fitted in: a name in
         :data:`kmeans.colour_spaces.COLOUR_SPACES`.
+    dither : float, default=0.0
+        Strength of the error diffusion, 0 (none: every pixel its nearest
+        palette colour) to 1 (see :mod:`kmeans.dither`).
     """
 
     n_colors: int = 16
@@ -105,6 +125,7 @@ class QuantizeOptions:
     tol: float = 1e-4
     n_init: object = "auto"
     colour_space: str = "rgb"
+    dither: float = 0.0
 
     def checked(self) -> QuantizeOptions:
         """These options validated, with "auto" resolved; raise ValueError or TypeError naming the bad one."""
@@ -123,7 +144,8 @@ class QuantizeOptions:
         check_positive_int(n_init, "n_init")
         n_init = RANGES["n_init"].check(n_init, "n_init")
         colour_space(self.colour_space)  # raises for an unknown name
-        return dataclasses.replace(self, n_colors=n_colors, max_iter=max_iter, n_init=n_init)
+        dither = RANGES["dither"].check(self.dither, "dither")
+        return dataclasses.replace(self, n_colors=n_colors, max_iter=max_iter, n_init=n_init, dither=dither)
 
 
 #: The defaults, as one record.
@@ -142,7 +164,8 @@ def page_options() -> dict:
     return {
         "QUANTIZE_OPTIONS": {
             name: {"default": getattr(DEFAULTS, name), "min": RANGES[name].minimum, "max": RANGES[name].maximum}
-            for name in ("n_colors", "max_iter", "seed")
+            for name in ("n_colors", "max_iter", "seed", "dither")
         },
+        "COLOUR_SPACES": {"default": DEFAULTS.colour_space, "names": list(COLOUR_SPACES)},
         "PAGE_MAX_MEGAPIXELS": PAGE_MAX_MEGAPIXELS,
     }

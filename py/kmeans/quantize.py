@@ -50,9 +50,9 @@ import numpy as np
 
 from ._coarse_to_fine import Fit, fit_colours
 from ._distances import assign_labels, own_distances
-from ._distinct import count_colours
+from ._distinct import count_colours, pack
 from ._validation import as_rng
-from . import colour_spaces
+from . import colour_spaces, dither as dithering
 from .options import DEFAULTS, QuantizeOptions
 
 
@@ -231,10 +231,7 @@ def finish_palette(palette, labels, weights, alpha: Alpha):
 
 
 def assign_pixels(colour_indices, lookup, alpha: Alpha, n_pixels: int, transparent_index: int):
-    """Every pixel's palette index: its colour's entry (or the transparent one).
-
-    This is where a pixel could be given another entry than its colour's,
-    as dithering does; today each pixel takes its colour's nearest entry.
+    """Every pixel's palette index without dithering: its colour's entry (or the transparent one).
 
     Parameters
     ----------
@@ -255,6 +252,35 @@ def assign_pixels(colour_indices, lookup, alpha: Alpha, n_pixels: int, transpare
     return indices
 
 
+def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, strength: float):
+    """Every pixel's palette index by error diffusion (:func:`kmeans.dither.error_diffusion`).
+
+    The nearest entries of the image's own colours are known already
+    (`colour_indices`), which starts the dithering's table. Nearest is
+    measured in the fitting space, errors in sRGB.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_pixels,), dtype uint8
+    sse : float
+        The squared sRGB error of the dithered pixels.
+    """
+    rgb = np.ascontiguousarray(image[..., :3])
+    entries = palette[:, :3] if alpha.visible is None else palette[:-1, :3]
+    keys = pack([colours[:, c].astype(np.uint8) for c in range(3)])
+    visible = None if alpha.visible is None else alpha.visible.reshape(image.shape[:2])
+    indices = dithering.error_diffusion(
+        rgb, entries, strength=strength, palette_fit=space.to_fit(entries.astype(np.float64)),
+        to_fit=space.to_fit, known=(keys, colour_indices), visible=visible,
+    ).reshape(-1)
+    if alpha.visible is not None:
+        indices[~alpha.visible] = palette.shape[0] - 1
+    difference = rgb.reshape(-1, 3).astype(np.int32) - palette[indices, :3].astype(np.int32)
+    if alpha.visible is not None:
+        difference[~alpha.visible] = 0
+    return indices, float(np.einsum("ij,ij->", difference, difference, dtype=np.int64))
+
+
 # -- the pipeline ------------------------------------------------------------------------------
 
 
@@ -267,6 +293,7 @@ def quantize_image(
     tol: float = DEFAULTS.tol,
     n_init=DEFAULTS.n_init,
     colour_space: str = DEFAULTS.colour_space,
+    dither: float = DEFAULTS.dither,
     callback: Callable | None = None,
     progress: Callable | None = None,
 ) -> QuantizedImage:
@@ -293,6 +320,10 @@ def quantize_image(
         restart costs more.
     colour_space : str, default="rgb"
         The space the palette is fitted in (see :mod:`kmeans.colour_spaces`).
+    dither : float, default=0.0
+        Strength of the error diffusion, 0 to 1 (see :mod:`kmeans.dither`).
+        0 gives every pixel its nearest palette colour. Images with partly
+        transparent pixels are not dithered.
     callback : callable, optional
         Passed to :meth:`kmeans.KMeans.fit`: ``callback(0, centers, None)``
         at the start, then ``callback(n_iter, centers, inertia)`` after each
@@ -330,7 +361,7 @@ def quantize_image(
     ([[250, 10, 10], [0, 0, 0]], [[1, 0, 0], [1, 0, 0]])
     """
     image = check_image(image)
-    options = QuantizeOptions(n_colors, seed, max_iter, tol, n_init, colour_space).checked()
+    options = QuantizeOptions(n_colors, seed, max_iter, tol, n_init, colour_space, dither).checked()
     space = colour_spaces.colour_space(options.colour_space)
     height, width, _channels = image.shape
 
@@ -358,13 +389,18 @@ def quantize_image(
             fit_space_colours, distinct.weights, n_fit, rng=as_rng(options.seed), max_iter=options.max_iter,
             tol=options.tol, n_init=options.n_init, callback=_with_progress(callback, progress),
             callback_inertia=callback is not None,
+            srgb=None if space is colour_spaces.RGB else distinct.colours,
         )
 
     palette, labels, sq_errors = round_palette(fit, distinct.colours, fit_space_colours, space)
     palette, rank = finish_palette(palette, labels, distinct.weights, alpha)
-    indices = assign_pixels(rank[labels].astype(np.uint8), distinct.lookup, alpha, height * width,
-                            transparent_index=palette.shape[0] - 1)
-    sse = float((sq_errors * distinct.weights).sum())
+    colour_indices = rank[labels].astype(np.uint8)
+    if options.dither > 0 and alpha.fit_channels == 3:
+        indices, sse = dither_pixels(image, palette, distinct.colours, colour_indices, alpha, space, options.dither)
+    else:
+        indices = assign_pixels(colour_indices, distinct.lookup, alpha, height * width,
+                                transparent_index=palette.shape[0] - 1)
+        sse = float((sq_errors * distinct.weights).sum())
     return QuantizedImage(palette, indices.reshape(height, width), fit.n_iter, sse)
 
 

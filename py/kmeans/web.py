@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from .images import encode_png as _encode_png
+from .metrics import scale_factor, ssimulacra2
 from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, QuantizeOptions
 from .quantize import QuantizedImage, quantize_image
 
@@ -69,7 +70,9 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
     dict
         ``indices`` (uint8, one per pixel), ``palette`` (uint8 RGBA, 4 per
         colour), ``n_colors``, ``n_iter``, ``mse``, ``psnr`` (None when the
-        copy is exact), ``seconds`` and ``warning`` (a message or None).
+        copy is exact), ``ssimulacra2`` and ``ssimulacra2_scale`` (see
+        :func:`kmeans.metrics.ssimulacra2`: big images are scored on a copy
+        shrunk by that factor), ``seconds`` and ``warning`` (a message or None).
     """
     started = time.perf_counter()
     unknown = sorted(set(options) - _OPTION_NAMES)
@@ -98,6 +101,8 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = quantize_image(image, **options, progress=counter)
+    # An opaque result is compared in RGB (one background instead of two).
+    score = ssimulacra2(image if result.palette.shape[1] == 4 else image[..., :3], result.to_array())
     palette = result.palette
     if palette.shape[1] == 3:
         palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
@@ -108,6 +113,8 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
         "n_iter": int(result.n_iter),
         "mse": float(result.mse),
         "psnr": None if result.mse == 0 else float(result.psnr),
+        "ssimulacra2": float(score),
+        "ssimulacra2_scale": scale_factor(height, width),
         "seconds": time.perf_counter() - started,
         "warning": str(caught[0].message) if caught else None,
     }

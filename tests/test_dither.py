@@ -1,0 +1,90 @@
+"""kmeans.dither: error diffusion, and the quantizer's dithered output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kmeans import dither, quantize_image
+from kmeans.metrics import ssimulacra2
+
+
+def gradient(height=48, width=160):
+    """A smooth horizontal grey-blue ramp: the image that bands worst."""
+    ramp = np.linspace(30, 220, width)
+    image = np.empty((height, width, 3), np.uint8)
+    image[...] = np.stack([ramp, ramp, np.full(width, 180.0)], axis=1).astype(np.uint8)
+    return image
+
+
+def test_strength_zero_is_the_plain_result(small_photo):
+    plain = quantize_image(small_photo, 16)
+    zero = quantize_image(small_photo, 16, dither=0.0)
+    np.testing.assert_array_equal(zero.indices, plain.indices)
+    np.testing.assert_array_equal(zero.palette, plain.palette)
+    assert zero.sse == plain.sse
+
+
+@pytest.mark.parametrize("n_colors", [2, 16, 64])
+def test_dithered_indices_index_the_palette_and_the_sse_is_measured(small_photo, n_colors):
+    result = quantize_image(small_photo, n_colors, dither=0.8)
+    assert result.indices.max() < result.n_colors
+    expected = ((small_photo.astype(np.int64) - result.to_array().astype(np.int64)) ** 2).sum()
+    assert result.sse == expected
+
+
+def test_a_flat_area_between_two_entries_dithers_to_its_mean():
+    image = np.full((40, 60, 3), 100, np.uint8)
+    palette = np.array([[80, 80, 80], [120, 120, 120]], np.uint8)
+    indices = dither.error_diffusion(image, palette, strength=1.0)
+    assert set(np.unique(indices)) == {0, 1}
+    mean = palette[indices].astype(float).mean()
+    assert mean == pytest.approx(100, abs=1.0)
+
+
+def test_tiny_errors_are_not_diffused():
+    # One level from an entry: below TINY_ERROR, so the area stays that entry, with no specks.
+    image = np.full((20, 30, 3), 81, np.uint8)
+    palette = np.array([[80, 80, 80], [120, 120, 120]], np.uint8)
+    assert (dither.error_diffusion(image, palette, strength=1.0) == 0).all()
+
+
+def test_dithering_removes_banding_on_a_gradient():
+    image = gradient()
+    plain = quantize_image(image, 4)
+    dithered = quantize_image(image, 4, dither=1.0)
+    assert ssimulacra2(image, dithered.to_array()) > ssimulacra2(image, plain.to_array()) + 10
+    # Averaged over columns, the dithered ramp follows the original far better.
+    column_error = lambda result: np.abs(result.to_array().mean(axis=0) - image.mean(axis=0)).mean()
+    assert column_error(dithered) < 0.5 * column_error(plain)
+
+
+def test_edges_take_less_dithering_than_smooth_areas():
+    image = gradient()
+    image[:, 80:] //= 4  # a hard edge in the middle
+    gain = dither.diffusion_map(image)
+    assert gain[:, 78:82].max() < 0.2  # both sides of it
+    assert gain[:, 10:60].min() > 0.9
+
+
+def test_transparent_pixels_keep_the_transparent_entry():
+    image = np.dstack([gradient(), np.full((48, 160), 255, np.uint8)])
+    image[:10, :, 3] = 0
+    result = quantize_image(image, 5, dither=1.0)
+    transparent = result.n_colors - 1
+    assert result.palette[transparent].tolist() == [0, 0, 0, 0]
+    assert (result.indices[:10] == transparent).all()
+    assert (result.indices[10:] != transparent).all()
+
+
+def test_the_same_result_every_time_and_in_every_colour_space(small_photo):
+    for space in ("rgb", "oklab", "liq"):
+        first = quantize_image(small_photo, 12, dither=0.7, colour_space=space)
+        again = quantize_image(small_photo, 12, dither=0.7, colour_space=space)
+        np.testing.assert_array_equal(first.indices, again.indices)
+        assert first.indices.max() < first.n_colors
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), "strong"])
+def test_strength_outside_zero_to_one_is_refused(small_photo, value):
+    with pytest.raises(ValueError, match=r"dither"):
+        quantize_image(small_photo, 8, dither=value)
