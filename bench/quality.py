@@ -39,24 +39,12 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "py"))
+sys.path.insert(0, str(REPO / "bench"))
 from kmeans import encode_png, quantize_image  # noqa: E402
 from kmeans.metrics import ssimulacra2  # noqa: E402
+from native import photos  # noqa: E402  (the same photos as the speed benchmark)
 
 KS = (16, 32, 64, 128, 256)
-
-
-def photos(big: bool):
-    """(name, RGB uint8 array): scikit-learn's samples (the page's sample is its flower), a 12 MP one."""
-    from sklearn.datasets import load_sample_image
-
-    china = load_sample_image("china.jpg")
-    yield "china", china
-    yield "flower", load_sample_image("flower.jpg")
-    if big:
-        upscaled = Image.fromarray(china).resize((4000, 3000), Image.LANCZOS)
-        buffer = io.BytesIO()
-        upscaled.save(buffer, format="JPEG", quality=92)
-        yield "china-12mp", np.asarray(Image.open(buffer).convert("RGB"))
 
 
 def decode(png: bytes) -> np.ndarray:
@@ -137,6 +125,8 @@ def report(results):
         for i, k in enumerate(KS):
             cells = [f"{rows[m][i]['bytes']:,} · {rows[m][i]['score']:.1f}" for m in rows]
             print(f"| {k} | " + " | ".join(cells) + " |")
+    if "ours" not in next(iter(results.values())):
+        return
     print("\n### BD-rate (bytes for the same SSIMULACRA2; negative = fewer)\n")
     others = [m for m in next(iter(results.values())) if m != "ours"]
     print("| photo | " + " | ".join(f"ours vs {m}" for m in others) + " |")
@@ -183,9 +173,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {name: measure(name, image, args.out, args.methods) for name, image in photos(args.big)}
-    report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    report(results)
     if args.figure:
         figure(results, args.figure)
 

@@ -54,11 +54,11 @@ export const QUANTIZE_OPTIONS = Object.freeze({
   n_colors: Object.freeze({ default: 16, min: 1, max: 256 }),
   max_iter: Object.freeze({ default: 300, min: 1, max: 10000 }),
   seed: Object.freeze({ default: 0, min: 0, max: 4294967295 }),
-  dither: Object.freeze({ default: 0, min: 0, max: 1 }),
+  dither: Object.freeze({ default: 0.6, min: 0, max: 1 }),
 });
 
 /** The spaces the palette can be fitted in (kmeans.colour_spaces), and the default. */
-export const COLOUR_SPACES = Object.freeze({ default: "rgb", names: Object.freeze(["rgb", "oklab", "liq"]) });
+export const COLOUR_SPACES = Object.freeze({ default: "oklab", names: Object.freeze(["rgb", "oklab", "liq"]) });
 
 /** Largest image the page and the embed accept, in megapixels (kmeans.options.PAGE_MAX_MEGAPIXELS). */
 export const PAGE_MAX_MEGAPIXELS = 25;

@@ -16,12 +16,24 @@ def gradient(height=48, width=160):
     return image
 
 
-def test_strength_zero_is_the_plain_result(small_photo):
-    plain = quantize_image(small_photo, 16)
-    zero = quantize_image(small_photo, 16, dither=0.0)
-    np.testing.assert_array_equal(zero.indices, plain.indices)
-    np.testing.assert_array_equal(zero.palette, plain.palette)
-    assert zero.sse == plain.sse
+@pytest.mark.parametrize("space", ["rgb", "oklab"])
+def test_strength_zero_gives_every_pixel_its_nearest_entry(small_photo, space):
+    from kmeans.colour_spaces import colour_space
+
+    zero = quantize_image(small_photo, 16, dither=0.0, colour_space=space)
+    to_fit = colour_space(space).to_fit
+    pixels = to_fit(small_photo.reshape(-1, 3).astype(np.float64))
+    entries = to_fit(zero.palette.astype(np.float64))
+    nearest = ((pixels[:, None, :] - entries[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    np.testing.assert_array_equal(zero.indices.reshape(-1), nearest)
+    assert zero.sse == ((small_photo.astype(np.int64) - zero.to_array()) ** 2).sum()
+
+
+def test_the_defaults_dither_in_oklab_and_plain_kmeans_is_one_option_away(small_photo):
+    default = quantize_image(small_photo, 16)
+    assert default.indices.tolist() == quantize_image(small_photo, 16, dither=0.6, colour_space="oklab").indices.tolist()
+    plain = quantize_image(small_photo, 16, dither=0.0, colour_space="rgb")
+    assert default.indices.tolist() != plain.indices.tolist()
 
 
 @pytest.mark.parametrize("n_colors", [2, 16, 64])
@@ -50,7 +62,7 @@ def test_tiny_errors_are_not_diffused():
 
 def test_dithering_removes_banding_on_a_gradient():
     image = gradient()
-    plain = quantize_image(image, 4)
+    plain = quantize_image(image, 4, dither=0.0)
     dithered = quantize_image(image, 4, dither=1.0)
     assert ssimulacra2(image, dithered.to_array()) > ssimulacra2(image, plain.to_array()) + 10
     # Averaged over columns, the dithered ramp follows the original far better.

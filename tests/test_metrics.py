@@ -29,14 +29,15 @@ def test_matches_the_reference_on_a_quantized_photo(china, reference, n_colors, 
     photo = np.ascontiguousarray(china[:240, :320])
     distorted = quantize_image(photo, n_colors, dither=dither).to_array()
     expected = reference(photo, distorted)
-    assert ssimulacra2(photo, distorted) == pytest.approx(expected, abs=0.01)
+    # float32 arithmetic in ours: within a few hundredths of the reference (the issue asks for 1 point).
+    assert ssimulacra2(photo, distorted) == pytest.approx(expected, abs=0.05)
 
 
 def test_matches_the_reference_on_odd_sizes_and_noise(reference):
     rng = np.random.default_rng(4)
     original = rng.integers(0, 256, size=(67, 93, 3), dtype=np.uint8)
     noisy = np.clip(original.astype(int) + rng.integers(-20, 21, size=original.shape), 0, 255).astype(np.uint8)
-    assert ssimulacra2(original, noisy) == pytest.approx(reference(original, noisy), abs=0.01)
+    assert ssimulacra2(original, noisy) == pytest.approx(reference(original, noisy), abs=0.05)
 
 
 def test_identical_images_score_100_and_worse_images_score_lower(small_photo):

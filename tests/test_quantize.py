@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -9,7 +10,12 @@ import kmeans._coarse_to_fine
 import kmeans._distinct
 import numpy as np
 import pytest
-from kmeans import KMeans, QuantizedImage, quantize_image
+from kmeans import KMeans, QuantizedImage
+from kmeans import quantize_image as quantize_with_defaults
+
+# These tests check the K-means engine, so they run plain K-means: RGB, no dithering. The
+# defaults (OKLab, dithered) are tested in test_dither.py, test_options.py and the e2e tests.
+quantize_image = functools.partial(quantize_with_defaults, colour_space="rgb", dither=0.0)
 
 
 def _n_unique_colours(image):

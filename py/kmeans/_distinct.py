@@ -75,10 +75,18 @@ class DistinctColours(NamedTuple):
     lookup: object
 
 
-def count_colours(pixels, n_channels) -> DistinctColours:
-    """The distinct colours of `pixels` (shape (n, 3 or 4), uint8), counting `n_channels` of them."""
+def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
+    """The distinct colours of `pixels` (shape (n, 3 or 4), uint8), counting `n_channels` of them.
+
+    `pixel_weights` (shape (n,)), when given, replace the counts: each colour
+    weighs the sum of its pixels' weights.
+    """
     distinct, counts, lookup = distinct_colours(colour_keys(pixels, n_channels), 8 * n_channels)
-    return DistinctColours(unpack(distinct, n_channels), counts.astype(np.float64), lookup)
+    weights = counts.astype(np.float64)
+    if pixel_weights is not None:
+        position = lookup(np.arange(distinct.size, dtype=np.int32))
+        weights = np.bincount(position, weights=pixel_weights, minlength=distinct.size)
+    return DistinctColours(unpack(distinct, n_channels), weights, lookup)
 
 
 def distinct_colours(keys, n_bits):

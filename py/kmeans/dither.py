@@ -51,6 +51,10 @@ MAX_ERROR = 48.0
 #: the luma, 0-255 units): at a contrast of 255 / EDGE_GAIN it stops.
 EDGE_GAIN = 6.0
 
+#: With dithering, a pixel in texture weighs this much in the palette's fit, one in a smooth
+#: area 1 (see :func:`importance`).
+TEXTURE_WEIGHT = 0.33
+
 #: Floyd-Steinberg weights in sixteenths: right, down-left, down, down-right.
 _WEIGHTS = (7, 3, 5, 1)
 
@@ -89,6 +93,21 @@ def diffusion_map(rgb) -> np.ndarray:
     return eroded
 
 
+def importance(smooth) -> np.ndarray:
+    """How much each pixel should weigh in the palette's fit when the result is dithered.
+
+    Error hides in texture (noise dithers itself), and dithering can smooth a
+    gradient only between palette colours that surround it; so smooth areas,
+    where banding shows, get weight 1 and textured ones ``TEXTURE_WEIGHT``,
+    as pngquant weighs them. `smooth` is :func:`diffusion_map`'s result; its
+    4th power keeps the full weight for truly smooth areas only.
+    """
+    smooth = smooth.astype(np.float64)
+    smooth *= smooth
+    smooth *= smooth
+    return TEXTURE_WEIGHT + (1.0 - TEXTURE_WEIGHT) * smooth
+
+
 class _NearestTable:
     """Nearest palette entry of 24-bit colours, computed once per colour met."""
 
@@ -115,7 +134,7 @@ class _NearestTable:
         return found
 
 
-def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, known=None, visible=None):
+def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, known=None, visible=None, gain=None):
     """Palette indices of `rgb` by Floyd-Steinberg error diffusion (see the module docstring).
 
     Parameters
@@ -135,6 +154,8 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     visible : ndarray of shape (height, width), bool, optional
         Pixels to dither; the others (fully transparent) neither take nor pass on errors.
         Their index is left at 0 for the caller to replace.
+    gain : ndarray of shape (height, width), float32, optional
+        :func:`diffusion_map` of `rgb`, when the caller has it already.
 
     Returns
     -------
@@ -148,7 +169,7 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         keys, labels = known
         nearest.table[keys] = labels
     pixels = rgb.reshape(-1, 3)
-    gain = diffusion_map(rgb).reshape(-1)
+    gain = (diffusion_map(rgb) if gain is None else gain.copy()).reshape(-1)
     visible_flat = None if visible is None else visible.reshape(-1)
     if visible_flat is not None:
         gain[~visible_flat] = 0.0

@@ -117,8 +117,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _packed_rows(indices, bits) -> np.ndarray:
-    """The image's rows as PNG scanlines: a filter byte (0, none) and the indices packed `bits` to a byte."""
+def _packed_rows(indices, bits, sub_filter=False) -> np.ndarray:
+    """The image's rows as PNG scanlines: a filter byte and the indices packed `bits` to a byte.
+
+    The filter is 0 (none), or with `sub_filter` 1 ("Sub": each byte minus the one to its left),
+    which pays on dithered images whose palette is ordered by lightness.
+    """
     height, width = indices.shape
     per_byte = 8 // bits
     row_bytes = -(-width // per_byte)
@@ -130,6 +134,9 @@ def _packed_rows(indices, bits) -> np.ndarray:
         packed |= groups[:, :, j] << (8 - bits * (j + 1))
     scanlines = np.zeros((height, row_bytes + 1), dtype=np.uint8)
     scanlines[:, 1:] = packed
+    if sub_filter:
+        scanlines[:, 0] = 1
+        scanlines[:, 2:] -= packed[:, :-1]  # modulo 256, as PNG defines it
     return scanlines
 
 
@@ -137,10 +144,11 @@ def encode_png(quantized: QuantizedImage, *, compress_level: int = 9) -> bytes:
     """Encode a quantized image as an indexed (palette) PNG, as small as zlib makes it.
 
     The PNG uses the fewest bits per pixel that hold the palette (1, 2, 4 or
-    8, see :func:`png_bits`), no row filters (palette images do not gain from
-    them) and zlib at `compress_level` with the better of two strategies
-    (small images only). Entries with alpha go first, so the tRNS chunk that
-    holds their alpha is short; the picture is the same.
+    8, see :func:`png_bits`) and zlib at `compress_level`. Up to 4 megapixels
+    it tries two zlib strategies and, for 8-bit images, a second layout (the
+    palette ordered by lightness, rows "Sub"-filtered, which suits dithered
+    images), and keeps the smallest. Entries with alpha go first, so the tRNS
+    chunk that holds their alpha is short. The picture is always the same.
 
     Parameters
     ----------
@@ -157,28 +165,36 @@ def encode_png(quantized: QuantizedImage, *, compress_level: int = 9) -> bytes:
     height, width = indices.shape
     if not 1 <= palette.shape[0] <= MAX_PALETTE_SIZE:
         raise ValueError(f"a PNG palette holds 1 to {MAX_PALETTE_SIZE} colours, got {palette.shape[0]}")
-    transparency = b""
-    if palette.shape[1] == 4 and (palette[:, 3] < 255).any():
-        order = np.argsort(palette[:, 3] == 255, kind="stable")  # entries with alpha first
+    opaque = palette.shape[1] == 3 or bool((palette[:, 3] == 255).all())
+    bits = png_bits(palette.shape[0])
+    small = height * width <= _TRIAL_MAX_PIXELS
+    best = None
+    # Two layouts: the palette as given (by use) unfiltered, and (8-bit, small images) ordered by
+    # lightness with the Sub filter. Entries with alpha go first either way, for a short tRNS.
+    for by_lightness in (False, True) if bits == 8 and small else (False,):
+        key = _lightness(palette) if by_lightness else np.arange(palette.shape[0])
+        order = np.lexsort((key, np.zeros(palette.shape[0]) if opaque else palette[:, 3] == 255))
         position = np.empty(palette.shape[0], dtype=np.uint8)
         position[order] = np.arange(palette.shape[0])
-        palette, indices = palette[order], position[indices]
-        transparency = palette[: int(np.count_nonzero(palette[:, 3] < 255)), 3].tobytes()
-    bits = png_bits(palette.shape[0])
-    raw = _packed_rows(indices, bits).tobytes()
-    trials = _ZLIB_TRIALS if height * width <= _TRIAL_MAX_PIXELS else _ZLIB_TRIALS[:1]
-    data = None
-    for strategy, mem_level in trials:
-        compressor = zlib.compressobj(compress_level, zlib.DEFLATED, 15, mem_level, strategy)
-        candidate = compressor.compress(raw) + compressor.flush()
-        if data is None or len(candidate) < len(data):
-            data = candidate
+        raw = _packed_rows(position[indices], bits, sub_filter=by_lightness).tobytes()
+        for strategy, mem_level in _ZLIB_TRIALS if small else _ZLIB_TRIALS[:1]:
+            compressor = zlib.compressobj(compress_level, zlib.DEFLATED, 15, mem_level, strategy)
+            data = compressor.compress(raw) + compressor.flush()
+            if best is None or len(data) < len(best[0]):
+                best = (data, palette[order])
+    data, ordered = best
     header = struct.pack(">IIBBBBB", width, height, bits, 3, 0, 0, 0)
-    chunks = [_chunk(b"IHDR", header), _chunk(b"PLTE", np.ascontiguousarray(palette[:, :3]).tobytes())]
-    if transparency:
-        chunks.append(_chunk(b"tRNS", transparency))
+    chunks = [_chunk(b"IHDR", header), _chunk(b"PLTE", np.ascontiguousarray(ordered[:, :3]).tobytes())]
+    if not opaque:
+        chunks.append(_chunk(b"tRNS", ordered[: int(np.count_nonzero(ordered[:, 3] < 255)), 3].tobytes()))
     chunks += [_chunk(b"IDAT", data), _chunk(b"IEND", b"")]
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
+
+
+def _lightness(palette) -> np.ndarray:
+    """A lightness key per entry (Rec. 601 weights on the sRGB values): near keys, near colours."""
+    rgb = palette[:, :3].astype(np.int64)
+    return rgb[:, 0] * 299 + rgb[:, 1] * 587 + rgb[:, 2] * 114
 
 
 def save_png(quantized: QuantizedImage, path, **options) -> int:

@@ -252,7 +252,7 @@ def assign_pixels(colour_indices, lookup, alpha: Alpha, n_pixels: int, transpare
     return indices
 
 
-def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, strength: float):
+def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, strength: float, smooth=None):
     """Every pixel's palette index by error diffusion (:func:`kmeans.dither.error_diffusion`).
 
     The nearest entries of the image's own colours are known already
@@ -271,7 +271,7 @@ def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, 
     visible = None if alpha.visible is None else alpha.visible.reshape(image.shape[:2])
     indices = dithering.error_diffusion(
         rgb, entries, strength=strength, palette_fit=space.to_fit(entries.astype(np.float64)),
-        to_fit=space.to_fit, known=(keys, colour_indices), visible=visible,
+        to_fit=space.to_fit, known=(keys, colour_indices), visible=visible, gain=smooth,
     ).reshape(-1)
     if alpha.visible is not None:
         indices[~alpha.visible] = palette.shape[0] - 1
@@ -318,12 +318,16 @@ def quantize_image(
         the exact phase converge sooner. "auto" means 3 below 128 colours and
         1 from 128 on: with many clusters the runs differ little while each
         restart costs more.
-    colour_space : str, default="rgb"
-        The space the palette is fitted in (see :mod:`kmeans.colour_spaces`).
-    dither : float, default=0.0
+    colour_space : str, default="oklab"
+        The space the palette is fitted in (see :mod:`kmeans.colour_spaces`);
+        "rgb" fits the raw values.
+    dither : float, default=0.6
         Strength of the error diffusion, 0 to 1 (see :mod:`kmeans.dither`).
-        0 gives every pixel its nearest palette colour. Images with partly
-        transparent pixels are not dithered.
+        0 gives every pixel its nearest palette colour. With dithering on, the
+        fit weighs smooth areas more than textured ones
+        (:func:`kmeans.dither.importance`). Images with partly transparent
+        pixels are not dithered. ``colour_space="rgb", dither=0`` is plain
+        K-means on the pixels, the notebook's result.
     callback : callable, optional
         Passed to :meth:`kmeans.KMeans.fit`: ``callback(0, centers, None)``
         at the start, then ``callback(n_iter, centers, inertia)`` after each
@@ -366,7 +370,15 @@ def quantize_image(
     height, width, _channels = image.shape
 
     alpha = split_alpha(image)
-    distinct = count_colours(alpha.pixels, alpha.fit_channels)
+    dithered = options.dither > 0 and alpha.fit_channels == 3
+    smooth = pixel_weights = None
+    if dithered:
+        # Dithered results weigh smooth areas more in the fit (see kmeans.dither.importance).
+        smooth = dithering.diffusion_map(image[..., :3])
+        pixel_weights = dithering.importance(smooth).reshape(-1)
+        if alpha.visible is not None:
+            pixel_weights = pixel_weights[alpha.visible]
+    distinct = count_colours(alpha.pixels, alpha.fit_channels, pixel_weights)
     n_fit = options.n_colors - 1 if alpha.visible is not None else options.n_colors
     if n_fit < 1:
         raise ValueError(
@@ -395,8 +407,9 @@ def quantize_image(
     palette, labels, sq_errors = round_palette(fit, distinct.colours, fit_space_colours, space)
     palette, rank = finish_palette(palette, labels, distinct.weights, alpha)
     colour_indices = rank[labels].astype(np.uint8)
-    if options.dither > 0 and alpha.fit_channels == 3:
-        indices, sse = dither_pixels(image, palette, distinct.colours, colour_indices, alpha, space, options.dither)
+    if dithered:
+        indices, sse = dither_pixels(image, palette, distinct.colours, colour_indices, alpha, space, options.dither,
+                                     smooth)
     else:
         indices = assign_pixels(colour_indices, distinct.lookup, alpha, height * width,
                                 transparent_index=palette.shape[0] - 1)

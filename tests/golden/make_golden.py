@@ -52,7 +52,8 @@ def quantize_record(image, n_colors) -> dict:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = quantize_image(image, n_colors, seed=0)
+        # Plain K-means: the results that must never change.
+        result = quantize_image(image, n_colors, seed=0, dither=0.0, colour_space="rgb")
     return {
         "palette": result.palette.tolist(),
         "indices_sha256": hashlib.sha256(np.ascontiguousarray(result.indices).tobytes()).hexdigest(),
