@@ -108,29 +108,74 @@ def importance(smooth) -> np.ndarray:
     return TEXTURE_WEIGHT + (1.0 - TEXTURE_WEIGHT) * smooth
 
 
-class _NearestTable:
-    """Nearest palette entry of 24-bit colours, computed once per colour met."""
+#: Bits per channel of the cells whose entry a target colour that is not one of the image's own
+#: takes: the entry nearest to the centre of its cell (128 levels per channel).
+CELL_BITS = 7
 
-    def __init__(self, palette_fit, to_fit):
+
+#: From this many pixels on, the cell table is filled whole at the start.
+EVERY_CELL_PIXELS = 2_000_000
+
+
+class _NearestTable:
+    """Palette entry of every 24-bit target colour: exact for the image's own colours, else its cell's.
+
+    Each pixel's target is its colour plus the error it received. Where no
+    error arrived (flat areas, tiny errors) the target is the pixel's own
+    colour, whose exact nearest entry the quantizer knows. Other targets take
+    the entry nearest to the centre of their ``CELL_BITS``-bit cell: at most
+    half a cell off (one level per channel), which the diffusion carries on
+    like any other error. Cells are filled when first met, the cells of the
+    image's own colours all at once at the start. Both tables hold exact
+    nearest entries (the explicit distance arithmetic), so they are the same
+    on every platform.
+    """
+
+    def __init__(self, palette_fit, to_fit, known=None, every_cell=False):
         self.palette_fit = palette_fit
         self.to_fit = to_fit
-        self.table = np.full(1 << 24, -1, dtype=np.int16)
+        self.exact = np.full(1 << 24, -1, dtype=np.int16)
+        self.cells = np.full(1 << (3 * CELL_BITS), -1, dtype=np.int16)
+        if known is not None:
+            keys, labels = known
+            self.exact[keys] = labels
+        if every_cell:  # big images meet most cells: one pass is cheaper than many small ones
+            self._fill(np.arange(self.cells.size))
+        elif known is not None:
+            self._fill(np.unique(self._cell_of_keys(np.asarray(known[0], dtype=np.intp))))
 
-    def fill(self, keys):
-        """Compute the entries of `keys` (distinct or not) that are not known yet."""
-        keys = np.unique(keys)
-        colours = np.empty((keys.size, 3), dtype=np.float64, order="F")
+    @staticmethod
+    def _cell_of_keys(keys):
+        shift = 8 - CELL_BITS
+        mask = (1 << CELL_BITS) - 1
+        return (((keys >> shift) & mask) | (((keys >> (8 + shift)) & mask) << CELL_BITS)
+                | (((keys >> (16 + shift)) & mask) << (2 * CELL_BITS)))
+
+    def _fill(self, cells):
+        """Compute the entries of `cells` (distinct cell numbers)."""
+        shift = 8 - CELL_BITS
+        mask = (1 << CELL_BITS) - 1
+        centres = np.empty((cells.size, 3), dtype=np.float64, order="F")
         for c in range(3):
-            colours[:, c] = (keys >> (8 * c)) & 0xFF
-        labels, _best, _second = nearest_two(self.to_fit(colours), self.palette_fit)
-        self.table[keys] = labels
+            centres[:, c] = ((cells >> (c * CELL_BITS)) & mask) * (1 << shift) + ((1 << shift) - 1) / 2
+        step = 1 << 15
+        fitted = self.to_fit(centres)
+        for start in range(0, cells.size, step):
+            labels, _best, _second = nearest_two(fitted[start : start + step], self.palette_fit)
+            self.cells[cells[start : start + step]] = labels
 
-    def __call__(self, keys):
-        found = self.table[keys]
-        missing = found < 0
-        if missing.any():
-            self.fill(keys[missing])
-            found = self.table[keys]
+    def __call__(self, rounded):
+        """Entries of targets, given as rounded (n, 3) intp sRGB values."""
+        keys = rounded[:, 0] | (rounded[:, 1] << 8) | (rounded[:, 2] << 16)
+        found = self.exact[keys]
+        missing = np.flatnonzero(found < 0)
+        if missing.size:
+            cells = self._cell_of_keys(keys[missing])
+            entries = self.cells[cells]
+            if (entries < 0).any():
+                self._fill(np.unique(cells[entries < 0]))
+                entries = self.cells[cells]
+            found[missing] = entries
         return found
 
 
@@ -149,8 +194,8 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     to_fit : callable, optional
         Maps (n, 3) float64 sRGB colours into the fitting space (default: identity).
     known : tuple (keys, labels), optional
-        Colours whose nearest entry is known already (24-bit keys, as
-        :mod:`kmeans._distinct` packs them) and those entries: the table starts from them.
+        Colours whose nearest entry is known (24-bit keys, as
+        :mod:`kmeans._distinct` packs them) and those entries.
     visible : ndarray of shape (height, width), bool, optional
         Pixels to dither; the others (fully transparent) neither take nor pass on errors.
         Their index is left at 0 for the caller to replace.
@@ -160,47 +205,54 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     Returns
     -------
     indices : ndarray of shape (height, width), dtype uint8
+
+    Notes
+    -----
+    Wavefront t holds one pixel per row, (t - 2y, y), and a pixel passes its
+    error on to wavefronts t + 1 (right, down-left), t + 2 (down) and t + 3
+    (down-right). So the errors waiting for a pixel live in a ring of four
+    wavefronts indexed by row, and every read and write is a plain slice.
     """
     height, width, _ = rgb.shape
     if palette_fit is None:
         palette_fit = palette.astype(np.float64)
-    nearest = _NearestTable(np.asarray(palette_fit, dtype=np.float64), to_fit or (lambda colours: colours))
-    if known is not None:
-        keys, labels = known
-        nearest.table[keys] = labels
+    nearest = _NearestTable(np.asarray(palette_fit, dtype=np.float64), to_fit or (lambda colours: colours), known,
+                            every_cell=height * width > EVERY_CELL_PIXELS)
     pixels = rgb.reshape(-1, 3)
     gain = (diffusion_map(rgb) if gain is None else gain.copy()).reshape(-1)
-    visible_flat = None if visible is None else visible.reshape(-1)
-    if visible_flat is not None:
-        gain[~visible_flat] = 0.0
-    # Error accumulators in 1/16 levels, with a padding column on each side and a row below.
-    stride = width + 2
-    errors = np.zeros(((height + 1) * stride, 3), dtype=np.int16)
+    if visible is not None:
+        gain[~visible.reshape(-1)] = 0.0
+    passed = np.float32(strength)
+    if visible is not None:
+        passed_map = np.where(visible.reshape(-1), passed, np.float32(0.0)).astype(np.float32)
+    waiting = np.zeros((4, height + 1, 3), dtype=np.float32)  # errors for wavefronts t .. t + 3, by row
     indices = np.zeros(height * width, dtype=np.uint8)
     palette_f = palette.astype(np.float32)
-    passed = np.float32(strength)
-    sixteenth = np.float32(1 / 16)
-    rows = np.arange(height)
+    weights = [np.float32(w / 16) for w in _WEIGHTS]
+    stride = width - 2  # between the pixels of one wavefront, in the flat image
     for t in range(width + 2 * (height - 1)):
-        # The pixels (x, y) with x + 2y = t, from the top row down.
+        # The pixels (x, y) with x + 2y = t, y from `first` to `last`; x falls by 2 per row.
         first, last = max(0, (t - width + 2) // 2), min(height - 1, t // 2)
-        ys = rows[first : last + 1]
-        at = t + ys * (width - 2)  # y * width + x
-        here = at + 2 * ys + 1  # y * stride + x + 1
-        wanted = errors[here].astype(np.float32)
-        wanted *= (gain[at] * sixteenth)[:, None]
+        if first > last:
+            continue  # (only for an image one pixel wide)
+        start = t + first * stride
+        at = slice(start, start + 1) if first == last else slice(start, start + (last - first) * stride + 1, stride)
+        ring = waiting[t % 4]
+        wanted = ring[first : last + 1] * gain[at][:, None]
+        ring[first : last + 1] = 0.0
         wanted += pixels[at]
         np.clip(wanted, 0, 255, out=wanted)
-        rounded = np.rint(wanted).astype(np.intp)
-        keys = rounded[:, 0] | (rounded[:, 1] << 8) | (rounded[:, 2] << 16)
-        chosen = nearest(keys)
+        chosen = nearest(np.rint(wanted).astype(np.intp))
         indices[at] = chosen
         error = wanted - palette_f[chosen]
         np.clip(error, -MAX_ERROR, MAX_ERROR, out=error)
         error[np.abs(error).max(axis=1) < TINY_ERROR] = 0.0
-        if visible_flat is not None:
-            error[~visible_flat[at]] = 0.0
-        error *= passed
-        for offset, weight in zip((1, stride - 1, stride, stride + 1), _WEIGHTS):
-            errors[here + offset] += np.rint(error * np.float32(weight)).astype(np.int16)
+        error *= passed if visible is None else passed_map[at][:, None]
+        # The first pixel may be on the right edge (x = width - 1), the last on the left (x = 0).
+        right_ok = 1 if t - 2 * first == width - 1 else 0
+        left_ok = last - first + 1 - (1 if t - 2 * last == 0 else 0)
+        waiting[(t + 1) % 4][first + right_ok : last + 1] += error[right_ok:] * weights[0]
+        waiting[(t + 1) % 4][first + 1 : first + 1 + left_ok] += error[:left_ok] * weights[1]
+        waiting[(t + 2) % 4][first + 1 : last + 2] += error * weights[2]
+        waiting[(t + 3) % 4][first + 1 + right_ok : last + 2] += error[right_ok:] * weights[3]
     return indices.reshape(height, width)

@@ -165,7 +165,8 @@ def warm_up(step: int) -> dict:
     image[..., 2] = (((x + y) * 7 + (x * y) % 13) >> 4) & 255  # about 350,000 distinct colours
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        quantize_image(image, DEFAULTS.n_colors, max_iter=8)
+        # The K-means path only: dithering a photo this size would hold the worker for seconds.
+        quantize_image(image, DEFAULTS.n_colors, max_iter=8, dither=0.0, colour_space="rgb")
     return {"done": True}
 
 
