@@ -74,7 +74,7 @@ async ({method, k, packages}) => {
 from kmeans import web
 import numpy as np, time
 t = time.perf_counter()
-r = web.quantize(pixels_js, width, height, n_colors=k, seed=0)
+r = web.quantize(pixels_js, width, height, n_colors=k, seed=0, dither=0.0, colour_space="rgb")
 palette = r["palette"].reshape(-1, 4)
 indices = r["indices"]
 python_seconds = time.perf_counter() - t
@@ -192,6 +192,9 @@ def run_page(playwright, url, k, png, runs=2):
     page.wait_for_function("() => document.body.dataset.warm === 'true'", timeout=120_000)
     warm = time.perf_counter() - started
     page.fill("#k", str(k))
+    # Plain K-means (RGB, no dithering), the engine this benchmark compares with scikit-learn.
+    page.fill("#dither", "0")
+    page.select_option("#colour-space", "rgb")
     rows = []
     for run in range(runs):
         page.evaluate("() => { document.body.dataset.state = 'waiting'; }")

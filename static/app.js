@@ -211,7 +211,12 @@ async function run() {
       maxIter,
       dither,
       colourSpace,
-      onProgress: ({ n_iter }) => {
+      onProgress: ({ phase, n_iter = 0, fraction = 0 }) => {
+        if (phase === "dither") {
+          ui.progress.value = fraction;
+          say(`Compressing “${name}” to ${nColors} colours: dithering, ${Math.round(fraction * 100)}%…`);
+          return;
+        }
         ui.progress.value = n_iter / maxIter;
         say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },

@@ -105,7 +105,7 @@ export function describeScore(score) {
  * @param {import("./worker-client.js").WorkerClient} client
  * @param {ImageData} imageData
  * @param {{nColors: number, seed: number, maxIter: number, dither: number, colourSpace: string,
- *          onProgress?: (payload: {n_iter: number}) => void}} options
+ *          onProgress?: (payload: import("./protocol.js").ProgressPayload) => void}} options
  * @returns {Promise<import("./protocol.js").QuantizeResult>}
  */
 export function quantizeImage(client, imageData, { nColors, seed, maxIter, dither, colourSpace, onProgress }) {

@@ -159,7 +159,12 @@ async function run() {
       maxIter: MAX_ITER,
       dither,
       colourSpace: COLOUR_SPACES.default,
-      onProgress: ({ n_iter }) => {
+      onProgress: ({ phase, n_iter = 0, fraction = 0 }) => {
+        if (phase === "dither") {
+          ui.progress.value = fraction;
+          say(`Compressing to ${nColors} colours: dithering, ${Math.round(fraction * 100)}%…`);
+          return;
+        }
         ui.progress.value = n_iter / MAX_ITER;
         say(`Compressing to ${nColors} colours: iteration ${n_iter}…`);
       },

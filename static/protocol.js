@@ -109,10 +109,10 @@ export const PAGE_MAX_MEGAPIXELS = 25;
 
 /**
  * @typedef {object} ProgressPayload
- * @property {number} n_iter iterations done
- * @property {number} max_iter
- * @property {number} dither 0-1, see QUANTIZE_OPTIONS
- * @property {string} colour_space one of COLOUR_SPACES.names
+ * @property {"fit" | "dither"} phase
+ * @property {number} [n_iter] iterations done ("fit")
+ * @property {number} [max_iter] ("fit")
+ * @property {number} [fraction] 0-1 ("dither")
  */
 
 /**

@@ -8,7 +8,7 @@ import { REQUEST, REPLY, BOOT_STAGES, WARM_STAGE } from "./protocol.js";
 import { paletteToRgba } from "./draw.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
-const LAZY_PACKAGES = { [REQUEST.ENCODE_PNG]: ["pillow"], [REQUEST.FIGURE_PNG]: ["matplotlib"] };
+const LAZY_PACKAGES = { [REQUEST.FIGURE_PNG]: ["matplotlib"] }; // PNGs are written with zlib, no Pillow
 
 /** @param {string} stage */
 function reportStage(stage) {
@@ -126,8 +126,12 @@ const PYTHON_FUNCTIONS = new Set(Object.values(REQUEST));
 function callPython(kernel, type, payload, id) {
   const kwargs = { ...payload, _function: type };
   if (type === REQUEST.QUANTIZE) {
-    kwargs.progress = (/** @type {number} */ nIter, /** @type {number} */ maxIter) =>
-      postMessage({ id, type: REPLY.PROGRESS, payload: { n_iter: nIter, max_iter: maxIter } });
+    kwargs.progress = (/** @type {number | string} */ step, /** @type {number} */ amount) =>
+      postMessage({
+        id,
+        type: REPLY.PROGRESS,
+        payload: typeof step === "string" ? { phase: step, fraction: amount } : { phase: "fit", n_iter: step, max_iter: amount },
+      });
   }
   const reply = kernel.web.call.callKwargs(kwargs);
   try {

@@ -44,12 +44,17 @@ def test_quantize_dithers_in_the_colour_space_asked_for():
     assert reply["mse"] == pytest.approx(expected.mse)
 
 
-def test_quantize_reports_progress_each_iteration():
+def test_quantize_reports_progress_each_iteration_then_the_dithering():
     calls = []
     reply = web.quantize(rgba_image().tobytes(), 30, 20, n_colors=4, progress=lambda i, m: calls.append((i, m)))
+    fit = [call for call in calls if call[0] != "dither"]
+    dither = [fraction for phase, fraction in calls if phase == "dither"]
     # One call per iteration of every restart, counted across them, so the bar only moves forward.
-    assert [i for i, _ in calls] == list(range(1, len(calls) + 1))
-    assert len(calls) >= reply["n_iter"] and all(m == 300 for _, m in calls)
+    assert [i for i, _ in fit] == list(range(1, len(fit) + 1))
+    assert len(fit) >= reply["n_iter"] and all(m == 300 for _, m in fit)
+    # Then the dithering, from 0 on, after the fit.
+    assert calls[-len(dither):] == [("dither", f) for f in dither] and dither[0] == 0.0
+    assert all(0 <= f < 1 for f in dither) and dither == sorted(dither)
 
 
 def test_quantize_keeps_transparency():

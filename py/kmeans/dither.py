@@ -55,6 +55,9 @@ EDGE_GAIN = 6.0
 #: area 1 (see :func:`importance`).
 TEXTURE_WEIGHT = 0.33
 
+#: Wavefronts between two progress reports.
+_PROGRESS_EVERY = 256
+
 #: Floyd-Steinberg weights in sixteenths: right, down-left, down, down-right.
 _WEIGHTS = (7, 3, 5, 1)
 
@@ -164,6 +167,21 @@ class _NearestTable:
             labels, _best, _second = nearest_two(fitted[start : start + step], self.palette_fit)
             self.cells[cells[start : start + step]] = labels
 
+    #: A miss fills the whole block of (2**BLOCK_BITS)**3 cells around it: far fewer, bigger fills.
+    BLOCK_BITS = 2
+
+    @classmethod
+    def _blocks_around(cls, cells):
+        """The distinct cells of the blocks that hold `cells`."""
+        mask = (1 << CELL_BITS) - 1
+        low = (1 << cls.BLOCK_BITS) - 1
+        corners = np.unique(cells & ~(low | (low << CELL_BITS) | (low << (2 * CELL_BITS))))
+        steps = np.arange(1 << cls.BLOCK_BITS)
+        offsets = (steps[:, None, None] | (steps[None, :, None] << CELL_BITS)
+                   | (steps[None, None, :] << (2 * CELL_BITS))).reshape(-1)
+        block = (corners[:, None] + offsets[None, :]).reshape(-1)
+        return block[(block & mask) <= mask]  # (always true: a block never crosses a channel's edge)
+
     def __call__(self, rounded):
         """Entries of targets, given as rounded (n, 3) intp sRGB values."""
         keys = rounded[:, 0] | (rounded[:, 1] << 8) | (rounded[:, 2] << 16)
@@ -173,13 +191,14 @@ class _NearestTable:
             cells = self._cell_of_keys(keys[missing])
             entries = self.cells[cells]
             if (entries < 0).any():
-                self._fill(np.unique(cells[entries < 0]))
+                self._fill(self._blocks_around(cells[entries < 0]))
                 entries = self.cells[cells]
             found[missing] = entries
         return found
 
 
-def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, known=None, visible=None, gain=None):
+def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, known=None, visible=None, gain=None,
+                    progress=None):
     """Palette indices of `rgb` by Floyd-Steinberg error diffusion (see the module docstring).
 
     Parameters
@@ -201,6 +220,8 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         Their index is left at 0 for the caller to replace.
     gain : ndarray of shape (height, width), float32, optional
         :func:`diffusion_map` of `rgb`, when the caller has it already.
+    progress : callable, optional
+        ``progress(fraction)`` now and then (0 to 1): dithering a big photo takes seconds.
 
     Returns
     -------
@@ -230,7 +251,10 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     palette_f = palette.astype(np.float32)
     weights = [np.float32(w / 16) for w in _WEIGHTS]
     stride = width - 2  # between the pixels of one wavefront, in the flat image
-    for t in range(width + 2 * (height - 1)):
+    wavefronts = width + 2 * (height - 1)
+    for t in range(wavefronts):
+        if progress is not None and t % _PROGRESS_EVERY == 0:
+            progress(t / wavefronts)
         # The pixels (x, y) with x + 2y = t, y from `first` to `last`; x falls by 2 per row.
         first, last = max(0, (t - width + 2) // 2), min(height - 1, t // 2)
         if first > last:

@@ -252,7 +252,8 @@ def assign_pixels(colour_indices, lookup, alpha: Alpha, n_pixels: int, transpare
     return indices
 
 
-def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, strength: float, smooth=None):
+def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, strength: float, smooth=None,
+                  progress=None):
     """Every pixel's palette index by error diffusion (:func:`kmeans.dither.error_diffusion`).
 
     The nearest entries of the image's own colours are known already
@@ -271,7 +272,7 @@ def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, 
     visible = None if alpha.visible is None else alpha.visible.reshape(image.shape[:2])
     indices = dithering.error_diffusion(
         rgb, entries, strength=strength, palette_fit=space.to_fit(entries.astype(np.float64)),
-        to_fit=space.to_fit, known=(keys, colour_indices), visible=visible, gain=smooth,
+        to_fit=space.to_fit, known=(keys, colour_indices), visible=visible, gain=smooth, progress=progress,
     ).reshape(-1)
     if alpha.visible is not None:
         indices[~alpha.visible] = palette.shape[0] - 1
@@ -296,6 +297,7 @@ def quantize_image(
     dither: float = DEFAULTS.dither,
     callback: Callable | None = None,
     progress: Callable | None = None,
+    dither_progress: Callable | None = None,
 ) -> QuantizedImage:
     """Reduce an image to at most `n_colors` colours chosen by K-means.
 
@@ -335,6 +337,8 @@ def quantize_image(
     progress : callable, optional
         ``progress(n_iter)`` after each iteration of every phase. Cheaper than
         `callback` for a progress bar: nothing extra is computed for it.
+    dither_progress : callable, optional
+        ``dither_progress(fraction)`` now and then while dithering (0 to 1).
 
     Returns
     -------
@@ -409,7 +413,7 @@ def quantize_image(
     colour_indices = rank[labels].astype(np.uint8)
     if dithered:
         indices, sse = dither_pixels(image, palette, distinct.colours, colour_indices, alpha, space, options.dither,
-                                     smooth)
+                                     smooth, dither_progress)
     else:
         indices = assign_pixels(colour_indices, distinct.lookup, alpha, height * width,
                                 transparent_index=palette.shape[0] - 1)

@@ -59,7 +59,8 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
     width, height : int
     progress : callable, optional
         ``progress(iterations_done, max_iter)`` after each K-means iteration
-        (counted across the k-means++ restarts).
+        (counted across the k-means++ restarts), then ``progress("dither",
+        fraction)`` now and then while dithering.
     **options
         Passed to :func:`kmeans.quantize_image`: any field of
         :class:`kmeans.options.QuantizeOptions` (``n_colors``, ``seed``,
@@ -100,7 +101,8 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = quantize_image(image, **options, progress=counter)
+        result = quantize_image(image, **options, progress=counter,
+                                dither_progress=None if progress is None else lambda f: progress("dither", f))
     # An opaque result is compared in RGB (one background instead of two).
     score = ssimulacra2(image if result.palette.shape[1] == 4 else image[..., :3], result.to_array())
     palette = result.palette
