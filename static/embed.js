@@ -127,7 +127,15 @@ function fileName(url) {
 async function loadImage() {
   const params = new URLSearchParams(location.search);
   if (params.has("k")) ui.k.value = params.get("k");
-  if (params.has("dither")) ui.dither.value = params.get("dither");
+  // A range input would quietly clamp or replace a bad value: check the parameter itself.
+  let note = "";
+  if (params.has("dither")) {
+    const text = params.get("dither") || "";
+    const value = Number(text);
+    const { min, max } = QUANTIZE_OPTIONS.dither;
+    if (text.trim() !== "" && Number.isFinite(value) && value >= min && value <= max) ui.dither.value = text;
+    else note = ` The dither= parameter must be a number from ${min} to ${max}; got “${text}”, so it is ${ui.dither.value}.`;
+  }
   ui.ditherValue.textContent = formatStrength(Number(ui.dither.value));
   const src = params.get("src");
   setState("loading");
@@ -138,7 +146,7 @@ async function loadImage() {
     drawImageData(ui.original, imageData);
     ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}`;
     setState("ready");
-    say("Press Run to reduce it to K colours with K-means.");
+    say("Press Run to reduce it to K colours with K-means." + note);
   } catch (error) {
     showError(error, "The image could not be loaded: ");
   }

@@ -235,3 +235,48 @@ def test_a_large_image_matches_cpython(app):
         }"""
     )
     assert digest == hashlib.sha256(expected_rgba).hexdigest()
+
+
+def test_plain_kmeans_on_the_page_matches_cpython(app):
+    """Dithering 0 in RGB, one option away from the defaults: the notebook's K-means, bit for bit."""
+    app.fill("#dither", "0")
+    app.click(".advanced summary")
+    app.select_option("#colour-space", "rgb")
+    png = make_png(160, 100, seed=6)
+    compress(app, "plain.png", png, k=12, seed=3)
+    original = png_pixels(png)
+    expected = web.quantize(original.tobytes(), 160, 100, n_colors=12, seed=3, dither=0.0, colour_space="rgb")
+    expected_image = expected["palette"].reshape(-1, 4)[expected["indices"]].reshape(original.shape)
+    assert np.array_equal(canvas_pixels(app, "result"), expected_image)
+    dithered = web.quantize(original.tobytes(), 160, 100, n_colors=12, seed=3)
+    assert not np.array_equal(dithered["indices"], expected["indices"])
+    assert app.text_content("#dither-value") == "off"
+
+
+def test_the_compare_view_zooms_splits_and_shows_the_score(app):
+    png = make_png(200, 120, seed=7)
+    compress(app, "compare.png", png, k=8, seed=0)
+    compare = app.locator("#compare")
+    assert compare.is_visible() and app.locator("#side-by-side").is_hidden()
+    # Both layers hold the images at their own size; "fit" never enlarges.
+    sizes = app.evaluate("""() => ['compare-original', 'compare-result'].map((id) => {
+        const canvas = document.getElementById(id); return [canvas.width, canvas.height]; })""")
+    assert sizes == [[200, 120], [200, 120]]
+    assert float(compare.get_attribute("data-zoom")) == 1.0
+    assert np.array_equal(canvas_pixels(app, "compare-result"), canvas_pixels(app, "result"))
+    app.select_option("#compare-zoom", "4")
+    assert compare.get_attribute("data-zoom") == "4"
+    app.fill("#compare-split", "25")
+    assert compare.get_attribute("data-split") == "25"
+    # Dragging the image (away from the line) pans it.
+    box = app.locator("#compare .compare-viewport").bounding_box()
+    app.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + 40)
+    app.mouse.down()
+    app.mouse.move(box["x"] + box["width"] * 0.7 - 150, box["y"] + 20, steps=4)
+    app.mouse.up()
+    assert compare.get_attribute("data-pan") != "0,0"
+    expected = web.quantize(png_pixels(png).tobytes(), 200, 120, n_colors=8, seed=0)
+    score = app.text_content("#stats [data-stat=ssimulacra2]")
+    assert score.startswith(f"{expected['ssimulacra2']:.1f} of 100: ") and "(SSIMULACRA2)" in score
+    app.click("input[value='side']")
+    assert app.locator("#side-by-side").is_visible() and compare.is_hidden()

@@ -119,3 +119,16 @@ def test_without_src_the_embed_shows_the_sample_and_refuses_a_bad_k(strict_conte
         "#status"
     )
     assert page.evaluate("() => document.getElementById('result').width") == 0
+
+
+def test_the_embed_takes_a_dither_parameter_and_refuses_a_bad_one(strict_context, dist, serve):
+    site = serve(dist)
+    page = strict_context.new_page()
+    page.goto(site.url + "embed.html?k=6&dither=0.3")
+    assert wait_state(page, "ready", "error") == "ready"
+    assert page.input_value("#dither") == "0.3" and page.text_content("#dither-value") == "0.30"
+    page.goto(site.url + "embed.html?k=6&dither=strong")
+    assert wait_state(page, "ready", "error") == "ready"
+    status = page.text_content("#status")
+    assert "The dither= parameter must be a number from 0 to 1; got “strong”, so it is 0.6." in status
+    assert page.input_value("#dither") == "0.6"
