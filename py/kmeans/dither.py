@@ -168,7 +168,7 @@ class _NearestTable:
             self.cells[cells[start : start + step]] = labels
 
     #: A miss fills the whole block of (2**BLOCK_BITS)**3 cells around it: far fewer, bigger fills.
-    BLOCK_BITS = 2
+    BLOCK_BITS = 3
 
     @classmethod
     def _blocks_around(cls, cells):
