@@ -229,6 +229,20 @@ async function run() {
     ui.resultCaption.textContent = `${quantized.n_colors} colours`;
     showStats({ nColors, quantized, seconds, originalBytes: bytes });
 
+    say("Scoring how alike it looks…");
+    const original = new Uint8Array(imageData.data); // a copy, sent away; imageData stays drawable
+    const scored = await client.request(
+      REQUEST.SCORE,
+      { pixels: original, indices: quantized.indices, palette: quantized.palette, width, height },
+      { transfer: [original.buffer] },
+    );
+    const scaled = scored.ssimulacra2_scale > 1 ? `, scored at 1/${scored.ssimulacra2_scale} size` : "";
+    addStat(
+      "Looks like the original",
+      `${scored.ssimulacra2.toFixed(1)} of 100: ${describeScore(scored.ssimulacra2)} (SSIMULACRA2${scaled})`,
+      "ssimulacra2",
+    );
+
     say("Writing the PNG…");
     const encoded = await client.request(
       REQUEST.ENCODE_PNG,
@@ -260,12 +274,6 @@ function showStats({ nColors, quantized, seconds, originalBytes }) {
   addStat("Time", `${seconds.toFixed(2)} s`);
   addStat("MSE", quantized.mse.toFixed(2));
   addStat("PSNR", quantized.psnr === undefined || quantized.psnr === null ? "∞ (exact)" : `${quantized.psnr.toFixed(2)} dB`);
-  const scaled = quantized.ssimulacra2_scale > 1 ? `, scored at 1/${quantized.ssimulacra2_scale} size` : "";
-  addStat(
-    "Looks like the original",
-    `${quantized.ssimulacra2.toFixed(1)} of 100: ${describeScore(quantized.ssimulacra2)} (SSIMULACRA2${scaled})`,
-    "ssimulacra2",
-  );
   addStat("Original size", formatBytes(originalBytes));
 }
 

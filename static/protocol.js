@@ -18,6 +18,7 @@
 export const REQUEST = Object.freeze({
   QUANTIZE: "quantize",
   ENCODE_PNG: "encode_png",
+  SCORE: "score",
   LOAD_POINTS: "load_points",
   SAMPLE_POINTS: "sample_points",
   INIT_CENTROIDS: "init_centroids",
@@ -85,11 +86,16 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @property {number} n_iter
  * @property {number} mse
  * @property {number | undefined} psnr undefined when the copy is exact
- * @property {number} ssimulacra2 how alike the result looks (kmeans.metrics): 100 identical, 90 visually lossless,
- *   70 high, 50 medium, 30 low
- * @property {number} ssimulacra2_scale 1, or the factor the score's copies were shrunk by (big images)
  * @property {number} seconds time spent in Python
  * @property {string | undefined} warning
+ */
+
+/**
+ * The reply to "score" ({pixels, indices, palette, width, height}): how alike the result looks.
+ * @typedef {object} ScoreResult
+ * @property {number} ssimulacra2 kmeans.metrics: 100 identical, 90 visually lossless, 70 high, 50 medium, 30 low
+ * @property {number} ssimulacra2_scale 1, or the factor the score's copies were shrunk by (big images)
+ * @property {number} seconds
  */
 
 /**

@@ -32,8 +32,16 @@ def test_quantize_takes_bytes_and_matches_quantize_image():
     np.testing.assert_array_equal(reply["indices"], expected.indices.reshape(-1))
     assert reply["n_colors"] == 6 and reply["n_iter"] == expected.n_iter
     assert reply["psnr"] == pytest.approx(expected.psnr)
-    assert reply["ssimulacra2"] == ssimulacra2(image[..., :3], expected.to_array())
-    assert reply["ssimulacra2_scale"] == 1
+    scored = web.score(image.tobytes(), reply["indices"].tobytes(), reply["palette"].tobytes(), 30, 20)
+    assert scored["ssimulacra2"] == ssimulacra2(image[..., :3], expected.to_array())
+    assert scored["ssimulacra2_scale"] == 1
+
+
+def test_score_refuses_a_mismatched_result():
+    with pytest.raises(ValueError, match="expected 2x2 pixels and as many indices"):
+        web.score(b"\0" * 16, b"\0" * 3, b"\0\0\0\xff", 2, 2)
+    with pytest.raises(ValueError, match="an index points past the end of the palette"):
+        web.score(b"\0" * 16, b"\1" * 4, b"\0\0\0\xff", 2, 2)
 
 
 def test_quantize_dithers_in_the_colour_space_asked_for():

@@ -71,9 +71,9 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
     dict
         ``indices`` (uint8, one per pixel), ``palette`` (uint8 RGBA, 4 per
         colour), ``n_colors``, ``n_iter``, ``mse``, ``psnr`` (None when the
-        copy is exact), ``ssimulacra2`` and ``ssimulacra2_scale`` (see
-        :func:`kmeans.metrics.ssimulacra2`: big images are scored on a copy
-        shrunk by that factor), ``seconds`` and ``warning`` (a message or None).
+        copy is exact), ``seconds`` and ``warning`` (a message or None). The
+        page asks for the score separately (:func:`score`), once the result
+        is on screen.
     """
     started = time.perf_counter()
     unknown = sorted(set(options) - _OPTION_NAMES)
@@ -103,8 +103,6 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
         warnings.simplefilter("always")
         result = quantize_image(image, **options, progress=counter,
                                 dither_progress=None if progress is None else lambda f: progress("dither", f))
-    # An opaque result is compared in RGB (one background instead of two).
-    score = ssimulacra2(image if result.palette.shape[1] == 4 else image[..., :3], result.to_array())
     palette = result.palette
     if palette.shape[1] == 3:
         palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
@@ -115,10 +113,45 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
         "n_iter": int(result.n_iter),
         "mse": float(result.mse),
         "psnr": None if result.mse == 0 else float(result.psnr),
-        "ssimulacra2": float(score),
-        "ssimulacra2_scale": scale_factor(height, width),
         "seconds": time.perf_counter() - started,
         "warning": str(caught[0].message) if caught else None,
+    }
+
+
+def score(pixels, indices, palette, width, height) -> dict:
+    """How alike a quantized image looks to the original: SSIMULACRA2 (:func:`kmeans.metrics.ssimulacra2`).
+
+    Parameters
+    ----------
+    pixels : bytes-like of length ``width * height * 4``
+        The original's RGBA bytes.
+    indices, palette : bytes-like
+        The result, as :func:`quantize` returned it (RGBA palette, 4 bytes per colour).
+    width, height : int
+
+    Returns
+    -------
+    dict
+        ``ssimulacra2``; ``ssimulacra2_scale``, 1 or the factor the copies
+        were shrunk by (big images); ``seconds``.
+    """
+    started = time.perf_counter()
+    _check_size(width, height)
+    original = _as_uint8(pixels)
+    indices = _as_uint8(indices)
+    palette = _as_uint8(palette).reshape(-1, 4)
+    if original.size != width * height * 4 or indices.size != width * height:
+        raise ValueError(f"expected {width}x{height} pixels and as many indices")
+    if palette.shape[0] < 1 or int(indices.max()) >= palette.shape[0]:
+        raise ValueError("an index points past the end of the palette")
+    image = original.reshape(height, width, 4)
+    result = palette[indices].reshape(height, width, 4)
+    if (image[..., 3] == 255).all() and (palette[:, 3] == 255).all():
+        image, result = image[..., :3], result[..., :3]  # opaque: one background instead of two
+    return {
+        "ssimulacra2": float(ssimulacra2(image, result)),
+        "ssimulacra2_scale": scale_factor(height, width),
+        "seconds": time.perf_counter() - started,
     }
 
 
@@ -402,6 +435,7 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
 FUNCTIONS = {
     "quantize": quantize,
     "encode_png": encode_png,
+    "score": score,
     "load_points": load_points,
     "sample_points": sample_points,
     "init_centroids": init_centroids,
