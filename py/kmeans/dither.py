@@ -182,9 +182,12 @@ class _NearestTable:
         block = (corners[:, None] + offsets[None, :]).reshape(-1)
         return block[(block & mask) <= mask]  # (always true: a block never crosses a channel's edge)
 
+    #: A rounded colour's key, as one integer product: red + 256 green + 65536 blue.
+    _KEY = np.array([1, 1 << 8, 1 << 16], dtype=np.intp)
+
     def __call__(self, rounded):
         """Entries of targets, given as rounded (n, 3) intp sRGB values."""
-        keys = rounded[:, 0] | (rounded[:, 1] << 8) | (rounded[:, 2] << 16)
+        keys = rounded @ self._KEY  # whole numbers: exact in any order
         found = self.exact[keys]
         missing = np.flatnonzero(found < 0)
         if missing.size:
@@ -249,7 +252,7 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     waiting = np.zeros((4, height + 1, 3), dtype=np.float32)  # errors for wavefronts t .. t + 3, by row
     indices = np.zeros(height * width, dtype=np.uint8)
     palette_f = palette.astype(np.float32)
-    weights = [np.float32(w / 16) for w in _WEIGHTS]
+    weights = np.array([w / 16 for w in _WEIGHTS], dtype=np.float32)[:, None, None]
     stride = width - 2  # between the pixels of one wavefront, in the flat image
     wavefronts = width + 2 * (height - 1)
     for t in range(wavefronts):
@@ -272,11 +275,12 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         np.clip(error, -MAX_ERROR, MAX_ERROR, out=error)
         error[np.abs(error).max(axis=1) < TINY_ERROR] = 0.0
         error *= passed if visible is None else passed_map[at][:, None]
+        shares = error[None] * weights  # right, down-left, down, down-right
         # The first pixel may be on the right edge (x = width - 1), the last on the left (x = 0).
         right_ok = 1 if t - 2 * first == width - 1 else 0
         left_ok = last - first + 1 - (1 if t - 2 * last == 0 else 0)
-        waiting[(t + 1) % 4][first + right_ok : last + 1] += error[right_ok:] * weights[0]
-        waiting[(t + 1) % 4][first + 1 : first + 1 + left_ok] += error[:left_ok] * weights[1]
-        waiting[(t + 2) % 4][first + 1 : last + 2] += error * weights[2]
-        waiting[(t + 3) % 4][first + 1 + right_ok : last + 2] += error[right_ok:] * weights[3]
+        waiting[(t + 1) % 4][first + right_ok : last + 1] += shares[0, right_ok:]
+        waiting[(t + 1) % 4][first + 1 : first + 1 + left_ok] += shares[1, :left_ok]
+        waiting[(t + 2) % 4][first + 1 : last + 2] += shares[2]
+        waiting[(t + 3) % 4][first + 1 + right_ok : last + 2] += shares[3, right_ok:]
     return indices.reshape(height, width)
