@@ -129,6 +129,7 @@ TEST_MODULES = (
     "PIL",
     "numpy",
     "matplotlib",
+    "ssimulacra2",
     "kmeans",
 )
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
