@@ -133,7 +133,7 @@ def best_known_sse(png: bytes, k: int) -> float:
     from sklearn.cluster import KMeans
 
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
-    colours, counts, _lookup = count_colours(np.ascontiguousarray(pixels[:, :3]), 3)
+    colours, counts, _lookup, _keys = count_colours(np.ascontiguousarray(pixels[:, :3]), 3)
     model = KMeans(k, n_init=10, random_state=0).fit(colours, sample_weight=counts)
     palette = np.clip(np.rint(model.cluster_centers_), 0, 255)
     return float((((palette[model.labels_] - colours) ** 2).sum(axis=1) * counts).sum())

@@ -99,7 +99,7 @@ def run_sklearn_weighted(image, k, n_init):
     from sklearn.cluster import KMeans
 
     def fit():
-        colours, counts, lookup = count_colours(image.reshape(-1, 3), 3)
+        colours, counts, lookup, _keys = count_colours(image.reshape(-1, 3), 3)
         model = KMeans(k, n_init=n_init, random_state=0).fit(colours, sample_weight=counts)
         return model, lookup(model.labels_.astype(np.uint8))
 

@@ -73,6 +73,8 @@ class DistinctColours(NamedTuple):
     weights: np.ndarray
     #: ``lookup(values)``: one value per colour (shape (n_colours,)) -> one per pixel.
     lookup: object
+    #: ndarray of shape (n_colours,): each colour's key (see :func:`pack`), sorted.
+    keys: np.ndarray
 
 
 def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
@@ -86,7 +88,7 @@ def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
     if pixel_weights is not None:
         position = lookup(np.arange(distinct.size, dtype=np.int32))
         weights = np.bincount(position, weights=pixel_weights, minlength=distinct.size)
-    return DistinctColours(unpack(distinct, n_channels), weights, lookup)
+    return DistinctColours(unpack(distinct, n_channels), weights, lookup, distinct)
 
 
 def distinct_colours(keys, n_bits):

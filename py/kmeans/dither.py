@@ -173,14 +173,12 @@ class _NearestTable:
     @classmethod
     def _blocks_around(cls, cells):
         """The distinct cells of the blocks that hold `cells`."""
-        mask = (1 << CELL_BITS) - 1
         low = (1 << cls.BLOCK_BITS) - 1
         corners = np.unique(cells & ~(low | (low << CELL_BITS) | (low << (2 * CELL_BITS))))
         steps = np.arange(1 << cls.BLOCK_BITS)
         offsets = (steps[:, None, None] | (steps[None, :, None] << CELL_BITS)
                    | (steps[None, None, :] << (2 * CELL_BITS))).reshape(-1)
-        block = (corners[:, None] + offsets[None, :]).reshape(-1)
-        return block[(block & mask) <= mask]  # (always true: a block never crosses a channel's edge)
+        return (corners[:, None] + offsets[None, :]).reshape(-1)  # a block never crosses a channel's edge
 
     #: A rounded colour's key, as one integer product: red + 256 green + 65536 blue.
     _KEY = np.array([1, 1 << 8, 1 << 16], dtype=np.intp)
@@ -194,7 +192,8 @@ class _NearestTable:
             cells = self._cell_of_keys(keys[missing])
             entries = self.cells[cells]
             if (entries < 0).any():
-                self._fill(self._blocks_around(cells[entries < 0]))
+                block = self._blocks_around(cells[entries < 0])
+                self._fill(block[self.cells[block] < 0])  # blocks may overlap cells filled before
                 entries = self.cells[cells]
             found[missing] = entries
         return found

@@ -185,15 +185,17 @@ def _shrink(image, factor) -> np.ndarray:
     if factor == 1:
         return image
     height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
-    blocks = image[:height, :width].astype(np.float64).reshape(
-        height // factor, factor, width // factor, factor, image.shape[2])
+    blocks = image[:height, :width].reshape(height // factor, factor, width // factor, factor, image.shape[2])
+    if image.dtype == np.uint8:
+        # Whole sums, without a float64 copy of a big image (the same means to the bit).
+        return blocks.sum(axis=(1, 3), dtype=np.uint32) / float(factor * factor)
     return blocks.mean(axis=(1, 3))
 
 
 def _blend(image, background) -> np.ndarray:
-    rgb = np.asarray(image[..., :3], dtype=np.float64)
     if image.shape[2] == 3:
-        return rgb
+        return image
+    rgb = np.asarray(image[..., :3], dtype=np.float64)
     alpha = image[..., 3:4].astype(np.float64) / 255.0
     return rgb * alpha + (1.0 - alpha) * (background * 255.0)
 

@@ -50,7 +50,7 @@ import numpy as np
 
 from ._coarse_to_fine import Fit, fit_colours
 from ._distances import assign_labels, own_distances
-from ._distinct import count_colours, pack
+from ._distinct import count_colours
 from ._validation import as_rng
 from . import colour_spaces, dither as dithering
 from .options import DEFAULTS, QuantizeOptions
@@ -252,12 +252,12 @@ def assign_pixels(colour_indices, lookup, alpha: Alpha, n_pixels: int, transpare
     return indices
 
 
-def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, strength: float, smooth=None,
+def dither_pixels(image, palette, keys, colour_indices, alpha: Alpha, space, strength: float, smooth=None,
                   progress=None):
     """Every pixel's palette index by error diffusion (:func:`kmeans.dither.error_diffusion`).
 
-    The nearest entries of the image's own colours are known already
-    (`colour_indices`), which starts the dithering's table. Nearest is
+    The nearest entries of the image's own colours (their `keys`) are known
+    already (`colour_indices`), which starts the dithering's table. Nearest is
     measured in the fitting space, errors in sRGB.
 
     Returns
@@ -268,7 +268,6 @@ def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, 
     """
     rgb = np.ascontiguousarray(image[..., :3])
     entries = palette[:, :3] if alpha.visible is None else palette[:-1, :3]
-    keys = pack([colours[:, c].astype(np.uint8) for c in range(3)])
     visible = None if alpha.visible is None else alpha.visible.reshape(image.shape[:2])
     indices = dithering.error_diffusion(
         rgb, entries, strength=strength, palette_fit=space.to_fit(entries.astype(np.float64)),
@@ -276,10 +275,14 @@ def dither_pixels(image, palette, colours, colour_indices, alpha: Alpha, space, 
     ).reshape(-1)
     if alpha.visible is not None:
         indices[~alpha.visible] = palette.shape[0] - 1
-    difference = rgb.reshape(-1, 3).astype(np.int32) - palette[indices, :3].astype(np.int32)
-    if alpha.visible is not None:
-        difference[~alpha.visible] = 0
-    return indices, float(np.einsum("ij,ij->", difference, difference, dtype=np.int64))
+    # Channel by channel, in int16: no (n_pixels, 3) int32 copy of a big photo.
+    sse = 0
+    for c in range(3):
+        difference = rgb[..., c].reshape(-1).astype(np.int16) - palette[:, c].astype(np.int16)[indices]
+        if alpha.visible is not None:
+            difference[~alpha.visible] = 0
+        sse += int(np.einsum("i,i->", difference, difference, dtype=np.int64))
+    return indices, float(sse)
 
 
 # -- the pipeline ------------------------------------------------------------------------------
@@ -412,7 +415,7 @@ def quantize_image(
     palette, rank = finish_palette(palette, labels, distinct.weights, alpha)
     colour_indices = rank[labels].astype(np.uint8)
     if dithered:
-        indices, sse = dither_pixels(image, palette, distinct.colours, colour_indices, alpha, space, options.dither,
+        indices, sse = dither_pixels(image, palette, distinct.keys, colour_indices, alpha, space, options.dither,
                                      smooth, dither_progress)
     else:
         indices = assign_pixels(colour_indices, distinct.lookup, alpha, height * width,
