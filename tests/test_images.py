@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 import pytest
-from kmeans import QuantizedImage, encode_png, load_image, png_bits, quantize_image, save_png
+from kmeans import QuantizedImage, encode_png, images, load_image, png_bits, quantize_image, save_png
 from PIL import Image
 
 
@@ -111,6 +111,41 @@ def test_encode_png_round_trips_through_load_image():
     quantized = _quantized(3, alpha=True)
     quantized.palette[0, 3] = 0
     np.testing.assert_array_equal(load_image(encode_png(quantized)), quantized.to_array())
+
+
+def _scanlines(n_bytes, seed=0):
+    """Bytes that compress like a dithered image's rows: runs of a few values with noise."""
+    rng = np.random.default_rng(seed)
+    runs = rng.integers(0, 6, size=n_bytes // 8 + 1, dtype=np.uint8).repeat(8)[:n_bytes]
+    return (runs + (rng.random(n_bytes) < 0.2)).astype(np.uint8).tobytes()
+
+
+def test_deflate_in_pieces_is_one_zlib_stream_the_same_on_one_thread(monkeypatch):
+    monkeypatch.setattr(images, "DEFLATE_PIECE", 1 << 17)  # (a small piece: a quick test)
+    raw = _scanlines(3 * images.DEFLATE_PIECE + 12345)
+    pieces = images.deflate(raw)
+    assert zlib.decompress(pieces) == raw
+    assert pieces[:2] == zlib.compress(b"", 9)[:2]  # the header zlib writes at level 9
+    whole = zlib.compressobj(9, zlib.DEFLATED, 15, 9)
+    whole = whole.compress(raw) + whole.flush()
+    assert abs(len(pieces) - len(whole)) <= 0.002 * len(whole)  # each piece starts from the 32 KB before it
+    monkeypatch.setattr(images.os, "cpu_count", lambda: 1)
+    assert images.deflate(raw) == pieces  # the bytes do not depend on the threads
+
+
+@pytest.mark.parametrize("level", [0, 1, 6, 9])
+def test_deflate_below_one_piece_is_plain_zlib(level):
+    raw = _scanlines(50_000, seed=level)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 15, 9)
+    assert images.deflate(raw, level) == compressor.compress(raw) + compressor.flush()
+
+
+def test_a_png_written_in_pieces_decodes_to_the_same_pixels(monkeypatch):
+    monkeypatch.setattr(images, "DEFLATE_PIECE", 4096)
+    quantized = _quantized(200, shape=(300, 257))
+    data = encode_png(quantized)
+    with Image.open(io.BytesIO(data)) as picture:
+        np.testing.assert_array_equal(np.asarray(picture.convert("RGB")), quantized.to_array())
 
 
 def test_save_png_writes_the_encoded_bytes(tmp_path):

@@ -80,10 +80,17 @@ class DistinctColours(NamedTuple):
 def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
     """The distinct colours of `pixels` (shape (n, 3 or 4), uint8), counting `n_channels` of them.
 
-    `pixel_weights` (shape (n,)), when given, replace the counts: each colour
-    weighs the sum of its pixels' weights.
+    `pixel_weights` (shape (n,), each above 0), when given, replace the
+    counts: each colour weighs the sum of its pixels' weights.
     """
-    distinct, counts, lookup = distinct_colours(colour_keys(pixels, n_channels), 8 * n_channels)
+    keys = colour_keys(pixels, n_channels)
+    if pixel_weights is not None and n_channels == 3 and keys.size >= COUNTING_MIN_PIXELS:
+        # One counting pass with the weights gives the colours too: every weight is above 0.
+        table = np.bincount(keys, weights=pixel_weights, minlength=1 << 24)
+        distinct = np.flatnonzero(table > 0).astype(np.uint32)
+        weights = table[distinct]
+        return DistinctColours(unpack(distinct, n_channels), weights, _table_lookup(keys, distinct, table), distinct)
+    distinct, counts, lookup = distinct_colours(keys, 8 * n_channels)
     weights = counts.astype(np.float64)
     if pixel_weights is not None:
         position = lookup(np.arange(distinct.size, dtype=np.int32))

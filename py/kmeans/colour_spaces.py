@@ -11,9 +11,10 @@ Lloyd's algorithm on the image's pixels *as mapped there*, and every colour
 gets the palette entry nearest to it *there*. The error the page and the CLI
 report (MSE, PSNR) is always measured in sRGB.
 
-Only RGB, the identity, exists today. A space is added by writing its two
-maps and naming it in ``COLOUR_SPACES``; the options record
-(:mod:`kmeans.options`) accepts every name there.
+Three spaces exist: RGB (the identity), OKLab and libimagequant's
+weighted gamma space. A space is added by writing its two maps and naming
+it in ``COLOUR_SPACES``; the options record (:mod:`kmeans.options`)
+accepts every name there.
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ _LINEAR = _rounded(_srgb_to_linear(np.arange(256)))
 _LINEAR_MIDPOINTS = _rounded(_srgb_to_linear(np.arange(255) + 0.5))
 
 
-def _linear_lookup(colours) -> np.ndarray:
-    """Linear light of whole sRGB values (n, 3) -> (n, 3); other values are rounded first."""
+def _linear_lookup(colours) -> list[np.ndarray]:
+    """Linear light of whole sRGB values (n, 3), channel by channel; other values are rounded first."""
     index = np.clip(np.rint(colours), 0, 255).astype(np.intp)
-    return _LINEAR[index]
+    return [_LINEAR[index[:, c]] for c in range(3)]
 
 
 def _linear_to_srgb(linear) -> np.ndarray:
@@ -92,7 +93,7 @@ def _cbrt(x) -> np.ndarray:
         [1.0, 1.2599210498948732, 1.5874010519681994])[rest]
     y = np.ldexp(y, thirds)
     safe = np.where(y > 0, y, 1.0)
-    for _ in range(5):  # Newton: the error squares each time, from about 1e-2
+    for _ in range(3):  # Newton: the error squares each time, from 6e-3 to 2e-15 (a few ulps)
         safe = (2.0 * safe + x / (safe * safe)) / 3.0
     return np.where(x > 0, safe, 0.0)
 
@@ -132,8 +133,7 @@ def _with_alpha(colours, channels) -> np.ndarray:
 
 
 def _oklab_from_srgb(colours):
-    linear = _linear_lookup(colours[:, :3])
-    lms = _mix(_LMS_FROM_LINEAR, [linear[:, c] for c in range(3)])
+    lms = _mix(_LMS_FROM_LINEAR, _linear_lookup(colours[:, :3]))
     lab = _mix(_LAB_FROM_LMS, [_cbrt(np.maximum(v, 0.0)) for v in lms])
     return _with_alpha(colours, [v * _OKLAB_SCALE for v in lab])
 

@@ -68,7 +68,8 @@ def diffusion_map(rgb) -> np.ndarray:
     The local contrast is the larger of the horizontal and vertical second
     differences of the luma; the map falls with it (squared, so that mild
     texture keeps most of the dithering) and is then eroded over 3x3 pixels,
-    so that both sides of an edge are spared.
+    so that both sides of an edge are spared. Beyond the image's edges its
+    border pixels repeat.
 
     Parameters
     ----------
@@ -77,23 +78,49 @@ def diffusion_map(rgb) -> np.ndarray:
     Returns
     -------
     ndarray of shape (height, width), float32
+
+    Notes
+    -----
+    The map is made in bands of rows that fit in the processor's cache (each
+    band reads two rows beyond it on either side): a dozen passes over a
+    whole 12-megapixel photo would each go to main memory.
     """
-    luma = (rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587)
+    height, width = rgb.shape[:2]
+    eroded = np.empty((height, width), dtype=np.float32)
+    rows = max(1, _BAND_PIXELS // width)
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        # The smoothness of rows top - 1 .. bottom (those in the image), from the luma of one more row each side.
+        first, last = max(0, top - 1), min(height, bottom + 1)
+        luma = _luma(rgb[np.clip(np.arange(first - 1, last + 1), 0, height - 1)])
+        smooth = _smoothness(np.pad(luma, ((0, 0), (1, 1)), mode="edge"))
+        # Erode: a pixel next to an edge gets that edge's (low) value too (rows, then columns).
+        band = smooth[np.clip(np.arange(top - 1, bottom + 1), 0, height - 1) - first]
+        across = np.minimum(np.minimum(band[:-2], band[1:-1]), band[2:])
+        across = np.pad(across, ((0, 0), (1, 1)), mode="edge")
+        np.minimum(np.minimum(across[:, :-2], across[:, 1:-1]), across[:, 2:], out=eroded[top:bottom])
+    return eroded
+
+
+#: Pixels per band of :func:`diffusion_map` (about 1 MB of float32 per array).
+_BAND_PIXELS = 1 << 18
+
+
+def _luma(rgb) -> np.ndarray:
+    """Rec. 601 luma of (rows, width, 3) sRGB values, float32."""
+    return (rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587)
             + rgb[..., 2] * np.float32(0.114)).astype(np.float32)
-    padded = np.pad(luma, 1, mode="edge")
+
+
+def _smoothness(padded) -> np.ndarray:
+    """1 minus the contrast, squared, of the inner pixels of `padded` (luma with a border of one pixel)."""
     centre = padded[1:-1, 1:-1]
     horizontal = np.abs(padded[1:-1, :-2] + padded[1:-1, 2:] - 2 * centre)
     vertical = np.abs(padded[:-2, 1:-1] + padded[2:, 1:-1] - 2 * centre)
     contrast = np.maximum(horizontal, vertical) * np.float32(EDGE_GAIN / 255.0)
     smooth = np.clip(np.float32(1.0) - contrast, 0.0, 1.0)
     smooth *= smooth
-    # Erode: a pixel next to an edge gets that edge's (low) value too.
-    padded = np.pad(smooth, 1, mode="edge")
-    eroded = smooth.copy()
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            np.minimum(eroded, padded[dy : dy + smooth.shape[0], dx : dx + smooth.shape[1]], out=eroded)
-    return eroded
+    return smooth
 
 
 def importance(smooth) -> np.ndarray:
@@ -116,10 +143,6 @@ def importance(smooth) -> np.ndarray:
 CELL_BITS = 7
 
 
-#: From this many pixels on, the cell table is filled whole at the start.
-EVERY_CELL_PIXELS = 2_000_000
-
-
 class _NearestTable:
     """Palette entry of every 24-bit target colour: exact for the image's own colours, else its cell's.
 
@@ -128,13 +151,15 @@ class _NearestTable:
     colour, whose exact nearest entry the quantizer knows. Other targets take
     the entry nearest to the centre of their ``CELL_BITS``-bit cell: at most
     half a cell off (one level per channel), which the diffusion carries on
-    like any other error. Cells are filled when first met, the cells of the
-    image's own colours all at once at the start. Both tables hold exact
-    nearest entries (the explicit distance arithmetic), so they are the same
-    on every platform.
+    like any other error. Cells are filled when first met, a block at a
+    time, the cells of the image's own colours all at once at the start; a
+    target met once keeps its cell's entry in the colour table, so that the
+    next time it takes one lookup. Both tables hold exact nearest entries
+    (the explicit distance arithmetic), so they are the same on every
+    platform.
     """
 
-    def __init__(self, palette_fit, to_fit, known=None, every_cell=False):
+    def __init__(self, palette_fit, to_fit, known=None):
         self.palette_fit = palette_fit
         self.to_fit = to_fit
         self.exact = np.full(1 << 24, -1, dtype=np.int16)
@@ -142,9 +167,7 @@ class _NearestTable:
         if known is not None:
             keys, labels = known
             self.exact[keys] = labels
-        if every_cell:  # big images meet most cells: one pass is cheaper than many small ones
-            self._fill(np.arange(self.cells.size))
-        elif known is not None:
+        if known is not None:
             self._fill(np.unique(self._cell_of_keys(np.asarray(known[0], dtype=np.intp))))
 
     @staticmethod
@@ -180,22 +203,25 @@ class _NearestTable:
                    | (steps[None, None, :] << (2 * CELL_BITS))).reshape(-1)
         return (corners[:, None] + offsets[None, :]).reshape(-1)  # a block never crosses a channel's edge
 
-    #: A rounded colour's key, as one integer product: red + 256 green + 65536 blue.
-    _KEY = np.array([1, 1 << 8, 1 << 16], dtype=np.intp)
+    #: A rounded colour's key, red + 256 green + 65536 blue: whole numbers below 2**24, so the
+    #: float32 products and sums are exact in any order.
+    _KEY = np.array([1, 1 << 8, 1 << 16], dtype=np.float32)
 
     def __call__(self, rounded):
-        """Entries of targets, given as rounded (n, 3) intp sRGB values."""
-        keys = rounded @ self._KEY  # whole numbers: exact in any order
+        """Entries of targets, given as whole sRGB values in (3, n) float32 planes."""
+        keys = (self._KEY @ rounded).astype(np.intp)
         found = self.exact[keys]
         missing = np.flatnonzero(found < 0)
         if missing.size:
-            cells = self._cell_of_keys(keys[missing])
+            keys = keys[missing]
+            cells = self._cell_of_keys(keys)
             entries = self.cells[cells]
             if (entries < 0).any():
                 block = self._blocks_around(cells[entries < 0])
                 self._fill(block[self.cells[block] < 0])  # blocks may overlap cells filled before
                 entries = self.cells[cells]
             found[missing] = entries
+            self.exact[keys] = entries  # a colour met once is met again: next time one lookup
         return found
 
 
@@ -239,18 +265,17 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     height, width, _ = rgb.shape
     if palette_fit is None:
         palette_fit = palette.astype(np.float64)
-    nearest = _NearestTable(np.asarray(palette_fit, dtype=np.float64), to_fit or (lambda colours: colours), known,
-                            every_cell=height * width > EVERY_CELL_PIXELS)
-    pixels = rgb.reshape(-1, 3)
+    nearest = _NearestTable(np.asarray(palette_fit, dtype=np.float64), to_fit or (lambda colours: colours), known)
+    # Channels first: every step below works on contiguous rows of one channel.
+    planes = rgb.reshape(-1, 3).T  # (3, n_pixels), a view
     gain = (diffusion_map(rgb) if gain is None else gain.copy()).reshape(-1)
-    if visible is not None:
-        gain[~visible.reshape(-1)] = 0.0
     passed = np.float32(strength)
     if visible is not None:
-        passed_map = np.where(visible.reshape(-1), passed, np.float32(0.0)).astype(np.float32)
-    waiting = np.zeros((4, height + 1, 3), dtype=np.float32)  # errors for wavefronts t .. t + 3, by row
+        gain[~visible.reshape(-1)] = 0.0
+        passed = np.where(visible.reshape(-1), passed, np.float32(0.0)).astype(np.float32)
+    waiting = np.zeros((4, 3, height + 1), dtype=np.float32)  # errors for wavefronts t .. t + 3, by row
     indices = np.zeros(height * width, dtype=np.uint8)
-    palette_f = palette.astype(np.float32)
+    entries = np.ascontiguousarray(palette.T, dtype=np.float32)  # (3, n_colors)
     weights = np.array([w / 16 for w in _WEIGHTS], dtype=np.float32)[:, None, None]
     stride = width - 2  # between the pixels of one wavefront, in the flat image
     wavefronts = width + 2 * (height - 1)
@@ -264,22 +289,24 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         start = t + first * stride
         at = slice(start, start + 1) if first == last else slice(start, start + (last - first) * stride + 1, stride)
         ring = waiting[t % 4]
-        wanted = ring[first : last + 1] * gain[at][:, None]
-        ring[first : last + 1] = 0.0
-        wanted += pixels[at]
+        wanted = ring[:, first : last + 1] * gain[at]
+        ring[:, first : last + 1] = 0.0
+        wanted += planes[:, at]
         np.clip(wanted, 0, 255, out=wanted)
-        chosen = nearest(np.rint(wanted).astype(np.intp))
+        chosen = nearest(np.rint(wanted))
         indices[at] = chosen
-        error = wanted - palette_f[chosen]
+        error = wanted - entries.take(chosen.astype(np.intp), axis=1)
         np.clip(error, -MAX_ERROR, MAX_ERROR, out=error)
-        error[np.abs(error).max(axis=1) < TINY_ERROR] = 0.0
-        error *= passed if visible is None else passed_map[at][:, None]
+        size = np.abs(error)
+        np.maximum(size[0], size[1], out=size[0])
+        np.maximum(size[0], size[2], out=size[0])
+        error *= np.where(size[0] < TINY_ERROR, np.float32(0.0), passed if visible is None else passed[at])
         shares = error[None] * weights  # right, down-left, down, down-right
         # The first pixel may be on the right edge (x = width - 1), the last on the left (x = 0).
         right_ok = 1 if t - 2 * first == width - 1 else 0
         left_ok = last - first + 1 - (1 if t - 2 * last == 0 else 0)
-        waiting[(t + 1) % 4][first + right_ok : last + 1] += shares[0, right_ok:]
-        waiting[(t + 1) % 4][first + 1 : first + 1 + left_ok] += shares[1, :left_ok]
-        waiting[(t + 2) % 4][first + 1 : last + 2] += shares[2]
-        waiting[(t + 3) % 4][first + 1 + right_ok : last + 2] += shares[3, right_ok:]
+        waiting[(t + 1) % 4][:, first + right_ok : last + 1] += shares[0, :, right_ok:]
+        waiting[(t + 1) % 4][:, first + 1 : first + 1 + left_ok] += shares[1, :, :left_ok]
+        waiting[(t + 2) % 4][:, first + 1 : last + 2] += shares[2]
+        waiting[(t + 3) % 4][:, first + 1 + right_ok : last + 2] += shares[3, :, right_ok:]
     return indices.reshape(height, width)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import sys
 import zlib
 
 import numpy as np
@@ -82,8 +83,9 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
                     f"the limit is {max_megapixels:g} megapixels: scale it down first"
                 )
             opened.seek(0)  # the first frame of an animation
-            picture = ImageOps.exif_transpose(opened)
-            picture.load()
+            ImageOps.exif_transpose(opened, in_place=True)  # (not in place, it copies even an upright image)
+            opened.load()
+            return _pixels(opened)  # inside: closing the file frees the pixels
     except UnidentifiedImageError:
         raise ValueError(
             f"{name} is not an image this tool can read; accepted formats: {ACCEPTED_FORMATS}"
@@ -94,6 +96,10 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
         ) from None
     except (OSError, SyntaxError, EOFError) as error:
         raise ValueError(f"{name} is corrupt or truncated and cannot be decoded ({error})") from None
+
+
+def _pixels(picture) -> np.ndarray:
+    """A decoded Pillow image as (height, width, 3 or 4) uint8: RGBA only when it has transparency."""
     if picture.mode == "I" or picture.mode.startswith("I;16"):
         # 16-bit greyscale (PNG, TIFF): convert() would clip every value above
         # 255 to white, so keep the high byte of each 16-bit value instead.
@@ -102,7 +108,8 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
     has_alpha = picture.mode in ("RGBA", "LA", "PA") or (
         picture.mode in ("P", "L", "RGB") and "transparency" in picture.info
     )
-    return np.asarray(picture.convert("RGBA" if has_alpha else "RGB"))
+    mode = "RGBA" if has_alpha else "RGB"
+    return np.asarray(picture if picture.mode == mode else picture.convert(mode))
 
 
 #: zlib settings tried by :func:`encode_png`: (strategy, memLevel). Palette images compress best
@@ -111,6 +118,58 @@ _ZLIB_TRIALS = ((zlib.Z_DEFAULT_STRATEGY, 9), (zlib.Z_FILTERED, 9))
 
 #: Above this many pixels only the first trial runs: each trial costs a full compression.
 _TRIAL_MAX_PIXELS = 4_000_000
+
+
+#: Above this many bytes of scanlines, :func:`deflate` compresses in pieces of this size, natively on
+#: several threads at once. The pieces do not depend on the number of threads: the bytes are the same.
+DEFLATE_PIECE = 1 << 21
+
+#: Each piece starts with this much of the data before it as its dictionary (zlib's whole window),
+#: so that cutting the stream costs next to nothing (a few bytes per piece).
+_WINDOW = 1 << 15
+
+
+def deflate(raw: bytes, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+    """A zlib stream of `raw`: one compression up to ``DEFLATE_PIECE`` bytes, else pieces joined.
+
+    A big image's scanlines are cut into pieces of ``DEFLATE_PIECE`` bytes,
+    each compressed on its own (primed with the 32 KB before it, as pigz
+    does) and ended on a byte boundary with a sync flush, so that the raw
+    deflate streams simply follow one another; the zlib header and the
+    Adler-32 of the whole wrap them. zlib releases Python's lock while it
+    compresses, so natively the pieces run on the machine's cores; in
+    WebAssembly (no threads) they run one after the other, to the same bytes.
+    """
+    if len(raw) <= DEFLATE_PIECE:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, 15, mem_level, strategy)
+        return compressor.compress(raw) + compressor.flush()
+    view = memoryview(raw)
+    starts = range(0, len(raw), DEFLATE_PIECE)
+
+    def piece(start):
+        window = view[max(0, start - _WINDOW) : start]
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, mem_level, strategy, *([window] if start else []))
+        last = start + DEFLATE_PIECE >= len(raw)
+        return compressor.compress(view[start : start + DEFLATE_PIECE]) + compressor.flush(
+            zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    threads = min(os.cpu_count() or 1, len(starts))
+    if threads > 1 and sys.platform != "emscripten":
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            pieces = list(pool.map(piece, starts))
+    else:
+        pieces = [piece(start) for start in starts]
+    return _zlib_header(level) + b"".join(pieces) + struct.pack(">I", zlib.adler32(raw))
+
+
+def _zlib_header(level: int) -> bytes:
+    """The two bytes zlib itself writes first at `level` (deflate, 32 KB window; RFC 1950)."""
+    speed = 0 if level < 2 else 1 if level < 6 else 2 if level == 6 else 3
+    flags = speed << 6
+    flags += 31 - (0x78 * 256 + flags) % 31
+    return bytes([0x78, flags])
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -178,8 +237,7 @@ def encode_png(quantized: QuantizedImage, *, compress_level: int = 9) -> bytes:
         position[order] = np.arange(palette.shape[0])
         raw = _packed_rows(position[indices], bits, sub_filter=by_lightness).tobytes()
         for strategy, mem_level in _ZLIB_TRIALS if small else _ZLIB_TRIALS[:1]:
-            compressor = zlib.compressobj(compress_level, zlib.DEFLATED, 15, mem_level, strategy)
-            data = compressor.compress(raw) + compressor.flush()
+            data = deflate(raw, compress_level, mem_level, strategy)
             if best is None or len(data) < len(best[0]):
                 best = (data, palette[order])
     data, ordered = best

@@ -185,10 +185,18 @@ def _shrink(image, factor) -> np.ndarray:
     if factor == 1:
         return image
     height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
-    blocks = image[:height, :width].reshape(height // factor, factor, width // factor, factor, image.shape[2])
+    image = image[:height, :width]
     if image.dtype == np.uint8:
-        # Whole sums, without a float64 copy of a big image (the same means to the bit).
-        return blocks.sum(axis=(1, 3), dtype=np.uint32) / float(factor * factor)
+        # Whole sums, without a float64 copy of a big image (the same means to the bit): first the
+        # factor columns of each block (strided views, added whole), then its factor rows.
+        columns = image[:, 0::factor].astype(np.uint16 if factor * 255 <= 0xFFFF else np.uint32)
+        for j in range(1, factor):
+            columns += image[:, j::factor]
+        sums = columns[0::factor].astype(np.uint32)
+        for i in range(1, factor):
+            sums += columns[i::factor]
+        return sums / float(factor * factor)
+    blocks = image.reshape(height // factor, factor, width // factor, factor, image.shape[2])
     return blocks.mean(axis=(1, 3))
 
 
