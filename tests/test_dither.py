@@ -88,6 +88,26 @@ def test_transparent_pixels_keep_the_transparent_entry():
     assert (result.indices[10:] != transparent).all()
 
 
+def test_an_opaque_rgba_image_dithers_as_its_rgb_pixels(small_photo):
+    # The page sends canvas pixels (RGBA, alpha 255): the dithering reads them in place.
+    rgba = np.dstack([small_photo, np.full(small_photo.shape[:2], 255, np.uint8)])
+    from_rgba, from_rgb = quantize_image(rgba, 12), quantize_image(small_photo, 12)
+    np.testing.assert_array_equal(from_rgba.indices, from_rgb.indices)
+    np.testing.assert_array_equal(from_rgba.palette, from_rgb.palette)
+    assert from_rgba.sse == from_rgb.sse
+
+
+def test_a_given_diffusion_map_is_left_as_it_was():
+    image = gradient()
+    gain = dither.diffusion_map(image)
+    before = gain.copy()
+    visible = np.ones(image.shape[:2], bool)
+    visible[:5] = False
+    palette = np.array([[30, 30, 180], [220, 220, 180]], np.uint8)
+    dither.error_diffusion(image, palette, strength=1.0, visible=visible, gain=gain)
+    np.testing.assert_array_equal(gain, before)
+
+
 def test_the_same_result_every_time_and_in_every_colour_space(small_photo):
     for space in ("rgb", "oklab", "liq"):
         first = quantize_image(small_photo, 12, dither=0.7, colour_space=space)

@@ -231,7 +231,8 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
 
     Parameters
     ----------
-    rgb : ndarray of shape (height, width, 3), dtype uint8
+    rgb : ndarray of shape (height, width, 3 or 4), dtype uint8
+        The pixels (a fourth channel, alpha, is not read).
     palette : ndarray of shape (n_colors, 3), dtype uint8
         sRGB entries; errors are measured and diffused in sRGB.
     strength : float
@@ -267,11 +268,11 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         palette_fit = palette.astype(np.float64)
     nearest = _NearestTable(np.asarray(palette_fit, dtype=np.float64), to_fit or (lambda colours: colours), known)
     # Channels first: every step below works on contiguous rows of one channel.
-    planes = rgb.reshape(-1, 3).T  # (3, n_pixels), a view
-    gain = (diffusion_map(rgb) if gain is None else gain.copy()).reshape(-1)
+    planes = np.ascontiguousarray(rgb).reshape(height * width, -1).T[:3]  # (3, n_pixels), a view
+    gain = (diffusion_map(rgb) if gain is None else np.asarray(gain, dtype=np.float32)).reshape(-1)
     passed = np.float32(strength)
     if visible is not None:
-        gain[~visible.reshape(-1)] = 0.0
+        gain = np.where(visible.reshape(-1), gain, np.float32(0.0))  # (the caller's map stays as it was)
         passed = np.where(visible.reshape(-1), passed, np.float32(0.0)).astype(np.float32)
     waiting = np.zeros((4, 3, height + 1), dtype=np.float32)  # errors for wavefronts t .. t + 3, by row
     indices = np.zeros(height * width, dtype=np.uint8)

@@ -266,11 +266,11 @@ def dither_pixels(image, palette, keys, colour_indices, alpha: Alpha, space, str
     sse : float
         The squared sRGB error of the dithered pixels.
     """
-    rgb = np.ascontiguousarray(image[..., :3])
+    rgb = image[..., :3]  # a view: an RGBA canvas is not copied
     entries = palette[:, :3] if alpha.visible is None else palette[:-1, :3]
     visible = None if alpha.visible is None else alpha.visible.reshape(image.shape[:2])
     indices = dithering.error_diffusion(
-        rgb, entries, strength=strength, palette_fit=space.to_fit(entries.astype(np.float64)),
+        image, entries, strength=strength, palette_fit=space.to_fit(entries.astype(np.float64)),
         to_fit=space.to_fit, known=(keys, colour_indices), visible=visible, gain=smooth, progress=progress,
     ).reshape(-1)
     if alpha.visible is not None:
