@@ -122,15 +122,15 @@ _TRIAL_MAX_PIXELS = 4_000_000
 
 #: Above this many bytes of scanlines, :func:`deflate` compresses in pieces of this size, natively on
 #: several threads at once. The pieces do not depend on the number of threads: the bytes are the same.
-DEFLATE_PIECE = 1 << 21
+DEFLATE_PIECE = 1 << 19
 
 #: Each piece starts with this much of the data before it as its dictionary (zlib's whole window),
 #: so that cutting the stream costs next to nothing (a few bytes per piece).
 _WINDOW = 1 << 15
 
 
-def deflate(raw: bytes, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
-    """A zlib stream of `raw`: one compression up to ``DEFLATE_PIECE`` bytes, else pieces joined.
+def deflate(raw, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+    """A zlib stream of `raw` (bytes-like): one compression up to ``DEFLATE_PIECE`` bytes, else pieces joined.
 
     A big image's scanlines are cut into pieces of ``DEFLATE_PIECE`` bytes,
     each compressed on its own (primed with the 32 KB before it, as pigz
@@ -140,16 +140,16 @@ def deflate(raw: bytes, level: int = 9, mem_level: int = 9, strategy: int = zlib
     compresses, so natively the pieces run on the machine's cores; in
     WebAssembly (no threads) they run one after the other, to the same bytes.
     """
-    if len(raw) <= DEFLATE_PIECE:
+    view = memoryview(raw).cast("B")
+    if len(view) <= DEFLATE_PIECE:
         compressor = zlib.compressobj(level, zlib.DEFLATED, 15, mem_level, strategy)
-        return compressor.compress(raw) + compressor.flush()
-    view = memoryview(raw)
-    starts = range(0, len(raw), DEFLATE_PIECE)
+        return compressor.compress(view) + compressor.flush()
+    starts = range(0, len(view), DEFLATE_PIECE)
 
     def piece(start):
         window = view[max(0, start - _WINDOW) : start]
         compressor = zlib.compressobj(level, zlib.DEFLATED, -15, mem_level, strategy, *([window] if start else []))
-        last = start + DEFLATE_PIECE >= len(raw)
+        last = start + DEFLATE_PIECE >= len(view)
         return compressor.compress(view[start : start + DEFLATE_PIECE]) + compressor.flush(
             zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
@@ -161,7 +161,7 @@ def deflate(raw: bytes, level: int = 9, mem_level: int = 9, strategy: int = zlib
             pieces = list(pool.map(piece, starts))
     else:
         pieces = [piece(start) for start in starts]
-    return _zlib_header(level) + b"".join(pieces) + struct.pack(">I", zlib.adler32(raw))
+    return _zlib_header(level) + b"".join(pieces) + struct.pack(">I", zlib.adler32(view))
 
 
 def _zlib_header(level: int) -> bytes:
@@ -235,7 +235,7 @@ def encode_png(quantized: QuantizedImage, *, compress_level: int = 9) -> bytes:
         order = np.lexsort((key, np.zeros(palette.shape[0]) if opaque else palette[:, 3] == 255))
         position = np.empty(palette.shape[0], dtype=np.uint8)
         position[order] = np.arange(palette.shape[0])
-        raw = _packed_rows(position[indices], bits, sub_filter=by_lightness).tobytes()
+        raw = _packed_rows(position[indices], bits, sub_filter=by_lightness)
         for strategy, mem_level in _ZLIB_TRIALS if small else _ZLIB_TRIALS[:1]:
             data = deflate(raw, compress_level, mem_level, strategy)
             if best is None or len(data) < len(best[0]):
