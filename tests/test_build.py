@@ -18,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from .support import needs_the_build
+
 ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = needs_the_build
 
 
 def _load_build_module():

@@ -12,6 +12,8 @@ from kmeans import __version__
 from kmeans.__main__ import main, output_name
 from PIL import Image
 
+from .support import needs_processes
+
 
 def _palette_png(path):
     """(mode, size, number of distinct colours used) of a written PNG."""
@@ -215,6 +217,7 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"kmeans {__version__}"
 
 
+@needs_processes
 def test_compress_as_a_process_prints_no_traceback(tmp_path):
     bad = tmp_path / "corrupt.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this JPEG stops here")

@@ -11,6 +11,8 @@ from kmeans import make_points, run_kmeans
 from kmeans.figures import CLUSTER_COLORS, plot_clusters, plot_palette
 from matplotlib.figure import Figure
 
+from .support import needs_processes
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -92,6 +94,7 @@ def test_plot_palette_rgba_and_svg(tmp_path):
     assert b"<svg" in path.read_bytes()[:500]
 
 
+@needs_processes
 def test_import_kmeans_does_not_import_matplotlib_or_pillow():
     code = "import kmeans, sys; print('matplotlib' in sys.modules, 'PIL' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -18,12 +18,16 @@ from kmeans import options, quantize_image, web
 from kmeans.__main__ import build_parser
 from kmeans.options import DEFAULTS, RANGES, QuantizeOptions
 
+from .support import IN_PYODIDE
+
 PROTOCOL_JS = Path(__file__).resolve().parents[1] / "static" / "protocol.js"
 
 
 @pytest.fixture(scope="module")
 def protocol():
     """The exports of static/protocol.js, as JSON."""
+    if IN_PYODIDE:
+        pytest.skip("reads static/protocol.js with Node.js, a process: WebAssembly has none")
     node = shutil.which("node")
     assert node, "Node.js is needed to read static/protocol.js (it comes with npm, which the build needs)"
     script = (
