@@ -20,7 +20,12 @@ serve
 test
     Install what is missing (pip install -e ".[test]"), find a Chromium,
     build, then run python -m pytest with any extra arguments (after --
-    they are passed verbatim). Exits with pytest's exit code.
+    they are passed verbatim). With no extra arguments it then runs
+    test-pyodide too. Exits non-zero if either failed.
+test-pyodide
+    Run the unit tests and doctests (all but tests/e2e) inside Pyodide
+    under Node.js, with pytest and hypothesis from pinned, hash-checked
+    pure-Python wheels (PYODIDE_TEST_WHEELS). Extra arguments go to pytest.
 
 Where Pyodide comes from
 ------------------------
@@ -133,6 +138,28 @@ TEST_MODULES = (
     "kmeans",
 )
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+
+# The suite inside Pyodide (test-pyodide): packages from Pyodide's own lock (checked like the page's),
+# and pure-Python test wheels that Pyodide does not ship, pinned by sha256 (pip download, see
+# fetch_test_wheels). pytest 9 needs packaging and pygments, which come from the lock.
+PYODIDE_TEST_PACKAGES = ("numpy", "pillow", "matplotlib", "scikit-learn", "packaging", "pygments")
+PYODIDE_TEST_WHEELS = {
+    "pytest==9.0.3": ("pytest-9.0.3-py3-none-any.whl",
+                      "2c5efc453d45394fdd706ade797c0a81091eccd1d6e4bccfcd476e2b8e0ab5d9"),
+    "pluggy==1.6.0": ("pluggy-1.6.0-py3-none-any.whl",
+                      "e920276dd6813095e9377c0bc5566d94c932c33b27a3e3945d8389c374dd4746"),
+    "iniconfig==2.3.0": ("iniconfig-2.3.0-py3-none-any.whl",
+                         "f631c04d2c48c52b84d0d0549c99ff3859c98df65b3101406327ecc7d53fbf12"),
+    "hypothesis==6.155.2": ("hypothesis-6.155.2-py3-none-any.whl",
+                            "c85ce6dcd630a90ce501f1d1dd1bc84b97f5649ca8a27e134c8cbf5aa480b1a5"),
+    "sortedcontainers==2.4.0": ("sortedcontainers-2.4.0-py2.py3-none-any.whl",
+                                "a163dcaede0f1c021485e957a39245190e74249897e2ae4b2aa38595db237ee0"),
+    "ssimulacra2==0.3.0": ("ssimulacra2-0.3.0-py3-none-any.whl",
+                           "02b41880805881ee022d4c10a1d91ab509c4d9c03529c36f878132e721470388"),
+}
+PYODIDE_TEST_RUNNER = "tests/pyodide/run.mjs"
+# Everything but the browser tests; pyproject's testpaths and addopts apply inside Pyodide too.
+PYODIDE_TEST_ARGS = ("-q", "-rs", "--ignore=tests/e2e")
 
 MIME_TYPES = {
     ".wasm": "application/wasm",
@@ -1049,6 +1076,61 @@ def run_tests(repo: Path, out: Path, pytest_args: list[str], build_kwargs: dict)
 
 
 # ---------------------------------------------------------------------------
+# test-pyodide: the unit tests inside Pyodide, under Node.js
+# ---------------------------------------------------------------------------
+
+
+def fetch_test_wheels(cache: Path, log: Log = print) -> Path:
+    """Return the folder holding every wheel of PYODIDE_TEST_WHEELS, each checked against its sha256.
+
+    A missing or damaged wheel is fetched with ``pip download`` of the pure
+    (``py3-none-any``) wheel for Python 3.12: without ``--platform any``,
+    recent hypothesis resolves to a compiled wheel that Pyodide cannot load.
+    """
+    folder = cache / "test-wheels"
+    folder.mkdir(parents=True, exist_ok=True)
+    for requirement, (file_name, sha256) in PYODIDE_TEST_WHEELS.items():
+        path = folder / file_name
+        if path.is_file() and sha256_file(path) == sha256:
+            continue
+        log(f"Fetching {requirement} (a pure-Python wheel for the tests inside Pyodide) ...")
+        with tempfile.TemporaryDirectory(prefix="kmeans-web-pip-") as tmp:
+            _run_tool(
+                [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--no-deps",
+                 "--only-binary", ":all:", "--python-version", "3.12", "--platform", "any",
+                 "--implementation", "py", "-d", tmp, requirement],
+                f"pip download {requirement}",
+                "check that pip can reach the package index",
+            )
+            got = Path(tmp) / file_name
+            if not got.is_file():
+                raise BuildError(f"pip download {requirement} did not give {file_name}")
+            actual = sha256_file(got)
+            if actual != sha256:
+                raise BuildError(f"{file_name} has sha256 {actual}; build.py records {sha256}. Refused.")
+            _write_atomic(path, got.read_bytes())
+    return folder
+
+
+def run_pyodide_tests(repo: Path, pytest_args: list[str], log: Log = print) -> int:
+    """Run pytest inside Pyodide under Node.js (tests/pyodide/run.mjs); return pytest's exit code."""
+    node = shutil.which("node")
+    if not node:
+        raise BuildError("Node.js is needed to run the tests inside Pyodide (it comes with npm); install it")
+    cache = cache_dir()
+    lock = load_lock(cache, log=log)  # (fetches the runtime first when the cache lacks it)
+    ensure_wheels(cache, lock, resolve_packages(lock, PYODIDE_TEST_PACKAGES), log=log)
+    wheels = fetch_test_wheels(cache, log=log)
+    cmd = [node, str(repo / PYODIDE_TEST_RUNNER), str(cache), str(repo), str(wheels),
+           *(pytest_args or PYODIDE_TEST_ARGS)]
+    print("Running the tests inside Pyodide:", shlex.join(cmd[1:]), flush=True)
+    code = subprocess.call(cmd, cwd=repo)
+    if code == 5:
+        print("pytest inside Pyodide collected no tests (exit 5): that is a failure.", file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 
@@ -1085,7 +1167,7 @@ def make_parser() -> argparse.ArgumentParser:
         f"Cache: {cache_dir()}. Run `build.py COMMAND --help` for its options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{build,serve,test}")
+    sub = parser.add_subparsers(dest="command", metavar="{build,serve,test,test-pyodide}")
     common = _build_options()
     sub.add_parser(
         "build",
@@ -1112,7 +1194,16 @@ def make_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
         help="install test deps, find Chromium, build, run pytest",
         description="Install missing test dependencies, find Chromium, build, then run "
-        "python -m pytest. Unknown options, and everything after --, go to pytest.",
+        "python -m pytest. Unknown options, and everything after --, go to pytest. With none, "
+        "the unit tests then run inside Pyodide too (test-pyodide).",
+    )
+    sub.add_parser(
+        "test-pyodide",
+        allow_abbrev=False,
+        help="run the unit tests and doctests inside Pyodide (Node.js)",
+        description="Run pytest inside Pyodide under Node.js on everything but tests/e2e. "
+        "Unknown options, and everything after --, go to pytest instead of the defaults "
+        f"({' '.join(PYODIDE_TEST_ARGS)}).",
     )
     return parser
 
@@ -1122,12 +1213,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["build", *argv]  # `build.py --out x` means `build.py build --out x`
     passthrough: list[str] = []
-    if argv[0] == "test" and "--" in argv:
+    if argv[0] in ("test", "test-pyodide") and "--" in argv:
         cut = argv.index("--")
         argv, passthrough = argv[:cut], argv[cut + 1 :]
     parser = make_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown and args.command != "test":
+    if unknown and args.command not in ("test", "test-pyodide"):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args, unknown + passthrough
 
@@ -1135,11 +1226,22 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args, pytest_args = parse_args(sys.argv[1:] if argv is None else list(argv))
-    extra = [n for value in args.extra_packages for n in value.split(",") if n.strip()]
-    build_kwargs = {"packages": [*DEFAULT_PACKAGES, *extra], "cdn": args.cdn}
     try:
+        if args.command == "test-pyodide":
+            return run_pyodide_tests(REPO, pytest_args)
+        extra = [n for value in args.extra_packages for n in value.split(",") if n.strip()]
+        build_kwargs = {"packages": [*DEFAULT_PACKAGES, *extra], "cdn": args.cdn}
         if args.command == "test":
-            return run_tests(REPO, args.out, pytest_args, build_kwargs)
+            code = run_tests(REPO, args.out, pytest_args, build_kwargs)
+            if pytest_args:
+                print("(With pytest arguments, only CPython ran; `build.py test-pyodide` runs the suite "
+                      "inside Pyodide.)", flush=True)
+                return code
+            pyodide_code = run_pyodide_tests(REPO, [])
+            if code or pyodide_code:
+                print(f"Failed: pytest exited {code} on CPython and {pyodide_code} inside Pyodide.",
+                      file=sys.stderr)
+            return code or pyodide_code
         if args.command == "serve":
             if not args.no_build:
                 print_summary(build(args.out, **build_kwargs))

@@ -19,4 +19,4 @@ needs_processes = pytest.mark.skipif(IN_PYODIDE, reason="starts a process: WebAs
 
 #: For a test of build.py: it runs npm and pip and serves the site over a socket.
 needs_the_build = pytest.mark.skipif(
-    IN_PYODIDE, reason="tests build.py, which runs npm and pip and serves over sockets: not in WebAssembly")
+    IN_PYODIDE, reason="tests build.py, the host-side build tool (npm, pip, a local server): not in WebAssembly")

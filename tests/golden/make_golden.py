@@ -23,11 +23,31 @@ N_COLORS = (2, 16, 64, 256)
 LARGE_N_COLORS = (16, 64)
 
 
-def photos() -> dict[str, np.ndarray]:
-    """The photos, by name: scikit-learn's two samples (the page's sample is its flower), an RGBA one, a large one."""
+#: scikit-learn's two sample photos as decoded here, kept as PNG: a JPEG's pixels depend on the
+#: decoder (Pillow in Pyodide decodes china.jpg a little differently), a PNG's do not.
+SAMPLES = ("china", "flower")
+
+
+def write_samples() -> None:
+    """Write tests/golden/SAMPLE.png from scikit-learn's JPEGs (only with a new scikit-learn's photos)."""
+    from PIL import Image
     from sklearn.datasets import load_sample_image
 
-    china = load_sample_image("china.jpg")
+    for name in SAMPLES:
+        Image.fromarray(load_sample_image(f"{name}.jpg")).save(HERE / f"{name}.png", optimize=True)
+
+
+def sample(name: str) -> np.ndarray:
+    """One of SAMPLES, as the RGB pixels the results were made from."""
+    from PIL import Image
+
+    with Image.open(HERE / f"{name}.png") as picture:
+        return np.asarray(picture.convert("RGB"))
+
+
+def photos() -> dict[str, np.ndarray]:
+    """The photos, by name: scikit-learn's two samples (the page's sample is its flower), an RGBA one, a large one."""
+    china = sample("china")
     # RGBA: a fully transparent band, partly transparent gradient rows, the rest opaque.
     rgba = np.dstack([china[100:300, 100:400], np.full((200, 300), 255, np.uint8)])
     rgba[:40, :, 3] = 0
@@ -39,7 +59,7 @@ def photos() -> dict[str, np.ndarray]:
     large = np.clip(large, 0, 255).astype(np.uint8)
     return {
         "china": china,
-        "flower": load_sample_image("flower.jpg"),
+        "flower": sample("flower"),
         "china-rgba": rgba,
         "china-large": large,
     }
@@ -84,6 +104,8 @@ def kmeans_record() -> dict:
 
 
 def main() -> None:
+    if not all((HERE / f"{name}.png").is_file() for name in SAMPLES):
+        write_samples()
     results = {"quantize": {}, "kmeans": kmeans_record()}
     for name, image in photos().items():
         for n_colors in LARGE_N_COLORS if name == "china-large" else N_COLORS:
