@@ -9,8 +9,8 @@ import { decodeImage, outputName } from "./images.js";
 import { clearCanvas, drawImageData, drawPalette, drawRgba } from "./draw.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import {
-  SAMPLE_NAME, SAMPLE_URL, bootLabel, describeScore, formatStrength, quantizeImage, readColourSpace, readInt, readNumber,
-  setUpOptionInputs,
+  SAMPLE_NAME, SAMPLE_URL, bootLabel, countOf, describePsnr, describeScore, formatStrength, quantizeImage,
+  readColourSpace, readInt, readNumber, setUpOptionInputs, sizeChange,
 } from "./compress.js";
 import { setUpCompare } from "./compare.js";
 import { setUpOffline } from "./offline.js";
@@ -226,7 +226,7 @@ async function run() {
     drawPalette(ui.palette, quantized.palette);
     // From the pixels sent to the result drawn; bench/browser.py reads this measure.
     const seconds = performance.measure("kmeans:quantize", { start: started }).duration / 1000;
-    ui.resultCaption.textContent = `${quantized.n_colors} colours`;
+    ui.resultCaption.textContent = countOf(quantized.n_colors, "colour");
     showStats({ nColors, quantized, seconds, originalBytes: bytes });
 
     say("Scoring how alike it looks…");
@@ -251,11 +251,11 @@ async function run() {
     );
     const fileName = outputName(name, nColors);
     setDownload(new Blob([encoded.png], { type: "image/png" }), fileName);
-    addStat("Compressed size", `${formatBytes(bytes)} → ${formatBytes(encoded.bytes)} (${(bytes / encoded.bytes).toFixed(1)}× smaller)`);
+    addStat("Compressed size", `${formatBytes(bytes)} → ${formatBytes(encoded.bytes)} (${sizeChange(bytes, encoded.bytes)})`);
     ui.progress.value = 1;
     setState("done");
     say(
-      `Done: ${quantized.n_colors} colours in ${seconds.toFixed(2)} s.` +
+      `Done: ${countOf(quantized.n_colors, "colour")} in ${seconds.toFixed(2)} s.` +
         (quantized.warning ? ` Note: ${quantized.warning}.` : ""),
     );
   } catch (error) {
@@ -273,7 +273,7 @@ function showStats({ nColors, quantized, seconds, originalBytes }) {
   addStat("Iterations", String(quantized.n_iter));
   addStat("Time", `${seconds.toFixed(2)} s`);
   addStat("MSE", quantized.mse.toFixed(2));
-  addStat("PSNR", quantized.psnr === undefined || quantized.psnr === null ? "∞ (exact)" : `${quantized.psnr.toFixed(2)} dB`);
+  addStat("PSNR", describePsnr(quantized.psnr));
   addStat("Original size", formatBytes(originalBytes));
 }
 

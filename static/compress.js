@@ -101,6 +101,35 @@ export function describeScore(score) {
 }
 
 /**
+ * "1 colour", "16 colours".
+ * @param {number} count
+ * @param {string} word the singular
+ */
+export function countOf(count, word) {
+  return `${count} ${count === 1 ? word : `${word}s`}`;
+}
+
+/**
+ * How a file's size changed: "3.2× smaller", "1.2× larger" or "the same size".
+ * @param {number} before bytes
+ * @param {number} after bytes
+ */
+export function sizeChange(before, after) {
+  if (after < before) return `${(before / after).toFixed(1)}× smaller`;
+  if (after > before) return `${(after / before).toFixed(1)}× larger`;
+  return "the same size";
+}
+
+/**
+ * PSNR in words: "lossless" for an exact copy (the worker sends null), else decibels.
+ * @param {number | null | undefined} psnr
+ * @param {number} digits
+ */
+export function describePsnr(psnr, digits = 2) {
+  return psnr === undefined || psnr === null ? "lossless" : `${psnr.toFixed(digits)} dB`;
+}
+
+/**
  * Quantize an image in the worker; the pixels are copied, so `imageData` stays drawable.
  * @param {import("./worker-client.js").WorkerClient} client
  * @param {ImageData} imageData

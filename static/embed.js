@@ -12,7 +12,8 @@ import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
 import { drawImageData, drawRgba } from "./draw.js";
 import {
-  SAMPLE_NAME, SAMPLE_URL, bootLabel, formatStrength, quantizeImage, readInt, readNumber, setUpOptionInputs,
+  SAMPLE_NAME, SAMPLE_URL, bootLabel, countOf, describePsnr, formatStrength, quantizeImage, readInt, readNumber,
+  setUpOptionInputs,
 } from "./compress.js";
 
 /** The embed shows only K; the other options keep their defaults. */
@@ -178,11 +179,11 @@ async function run() {
       },
     });
     drawRgba(ui.result, quantized.rgba, width, height);
-    ui.resultCaption.textContent = `${quantized.n_colors} colours`;
+    ui.resultCaption.textContent = countOf(quantized.n_colors, "colour");
     ui.progress.value = 1;
     setState("done");
-    const psnr = quantized.psnr === undefined || quantized.psnr === null ? "exact" : `PSNR ${quantized.psnr.toFixed(1)} dB`;
-    say(`Done: ${quantized.n_colors} colours, ${psnr}.`);
+    const psnr = quantized.psnr === undefined || quantized.psnr === null ? "lossless" : `PSNR ${describePsnr(quantized.psnr, 1)}`;
+    say(`Done: ${countOf(quantized.n_colors, "colour")}, ${psnr}.`);
   } catch (error) {
     showError(error);
   }

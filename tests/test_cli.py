@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 from kmeans import __version__
-from kmeans.__main__ import main, output_name
+from kmeans.__main__ import count_of, main, output_name, size_change
 from PIL import Image
 
 from .support import needs_processes
@@ -46,6 +46,30 @@ def test_compress_one_image_beside_it(photo_files, capsys):
     assert re.search(rf"^{re.escape(str(png))} -> {re.escape(str(target))}: [\d,]+ -> "
                      rf"{target.stat().st_size:,} bytes \([\d.]+x smaller\), 16 colours, "
                      rf"PSNR [\d.]+ dB, SSIMULACRA2 -?[\d.]+, \d+ iterations", out)
+
+
+def test_compress_a_fully_transparent_image(tmp_path, capsys):
+    image = np.zeros((6, 7, 4), np.uint8)
+    image[..., 0] = 250  # a hidden colour: alpha is 0 everywhere
+    source = tmp_path / "blank.png"
+    Image.fromarray(image).save(source)
+    target = tmp_path / "out.png"
+    assert main(["compress", str(source), "-o", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert ", 1 colour, lossless, SSIMULACRA2 100.0, 0 iterations, " in out
+    with Image.open(target) as saved:
+        assert saved.mode == "P" and saved.getcolors() == [(42, 0)]
+        assert not np.asarray(saved.convert("RGBA"))[..., 3].any()
+
+
+@pytest.mark.parametrize("before, after, words", [(1000, 250, "4.0x smaller"), (100, 120, "1.2x larger"),
+                                                   (7, 7, "the same size")])
+def test_size_change_in_words(before, after, words):
+    assert size_change(before, after) == words
+
+
+def test_counts_in_words():
+    assert [count_of(n, "colour") for n in (0, 1, 2)] == ["0 colours", "1 colour", "2 colours"]
 
 
 def test_compress_to_output_file(photo_files, tmp_path, capsys):
@@ -243,7 +267,7 @@ def test_cluster_prints_centers_and_inertia(points_csv, capsys):
     assert main(["cluster", str(points_csv), "-k", "2"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "6 points, 2 features, k=2"
-    assert re.search(r"^inertia 16, \d+ iterations$", out, re.MULTILINE)
+    assert out.splitlines()[1] == "inertia 16, 1 iteration"  # (two columns of three: one step)
     centers = sorted(re.findall(r"^  \d: \[(.*)\]  \((\d) points\)$", out, re.MULTILINE))
     assert centers == [("1, 2", "3"), ("10, 2", "3")]
 
@@ -307,10 +331,12 @@ def test_cluster_ragged_csv(tmp_path, capsys):
     "content, args, match",
     [("1,2\n3,4\n", ["-k", "0"], r"n_clusters=0 should be >= 1"),
      ("1,2\n3,4\n", ["-k", "5"], r"n_samples=2 should be >= n_clusters=5"),
-     ("1,2\n1,2\n1,2\n", ["-k", "2"], r"only 1 distinct points"),
+     ("1,2\n1,2\n1,2\n", ["-k", "2"], r"only 1 distinct point, fewer"),
+     ("1e154,2\n3,4\n", ["-k", "1"], r"holds 1e\+154 \(row 0, column 0\); values up to 1e\+100 in size"),
+     ("1e-160,2e-160\n3e-160,0\n", ["-k", "1"], r"every value of the data is below 1e-100 in size"),
      ("1,2\n3,x\n", [], r"line 2, column 2: 'x' is not a number"),
      ("", [], r"the file is empty")],
-    ids=["k0", "k-too-big", "few-distinct", "non-numeric", "empty"],
+    ids=["k0", "k-too-big", "few-distinct", "huge", "tiny", "non-numeric", "empty"],
 )
 def test_cluster_user_errors(tmp_path, capsys, content, args, match):
     path = tmp_path / "p.csv"

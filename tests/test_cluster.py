@@ -7,10 +7,11 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from kmeans import KMeans
+from kmeans._validation import MIN_MAGNITUDE
 from sklearn.cluster import KMeans as SKLearnKMeans
 from sklearn.datasets import make_blobs
 
@@ -197,6 +198,10 @@ def test_empty_cluster_matches_sklearn():
      ([[0, 0], [1, 1]], {"n_clusters": 1.5}, TypeError, r"n_clusters must be an integer"),
      ([[0, 0], [1, np.nan]], {"n_clusters": 1}, ValueError, r"NaN.*row 1, column 1"),
      ([[0, 0], [1, np.inf]], {"n_clusters": 1}, ValueError, r"NaN or infinity"),
+     ([[0, 0], [1, -3e154]], {"n_clusters": 1}, ValueError,
+      r"X holds -3e\+154 \(row 1, column 1\); values up to 1e\+100 in size are accepted.*Scale the data down"),
+     ([[0, 1e-160], [2e-170, 0]], {"n_clusters": 1}, ValueError,
+      r"every value of X is below 1e-100 in size \(the largest is 1e-160\).*Scale the data up"),
      ([["a", "b"], ["c", "d"]], {"n_clusters": 1}, TypeError, r"must hold numbers"),
      ([1.0, 2.0, 3.0], {"n_clusters": 1}, ValueError, r"must be 2-D.*got 1-D.*reshape"),
      (np.zeros((2, 2, 2)), {"n_clusters": 1}, ValueError, r"must be 2-D.*got 3-D"),
@@ -215,7 +220,7 @@ def test_empty_cluster_matches_sklearn():
      ([[0, 0], [1, 1]], {"n_clusters": 1, "tol": -1.0}, ValueError,
       r"tol must be a finite number >= 0"),
      ([[0, 0], [1, 1]], {"n_clusters": 1, "random_state": "x"}, TypeError, r"seed must be None")],
-    ids=["few-distinct", "few-distinct-random", "n<k", "k0", "k-negative", "k-float", "nan", "inf",
+    ids=["few-distinct", "few-distinct-random", "n<k", "k0", "k-negative", "k-float", "nan", "inf", "huge", "tiny",
          "strings", "1-D", "3-D", "no-rows", "ragged", "unknown-init", "init-rows", "init-features",
          "max_iter0", "n_init0", "tol-negative", "bad-seed"],
 )
@@ -225,7 +230,7 @@ def test_fit_rejects_bad_input(X, params, error, match):
 
 
 def test_fit_rejects_too_few_weighted_samples():
-    match = r"only 1 samples have a weight > 0, fewer than n_clusters=2"
+    match = r"only 1 sample has a weight > 0, fewer than n_clusters=2"
     with pytest.raises(ValueError, match=match):
         KMeans(2).fit([[0, 0], [1, 1], [2, 2]], sample_weight=[0, 1, 0])
 
@@ -311,10 +316,13 @@ def _data(draw, min_rows=2, max_rows=40, max_features=4):
     """Hypothesis data: a float table whose values are all different (so rows are distinct)."""
     n_features = draw(st.integers(1, max_features))
     n_samples = draw(st.integers(min_rows, max_rows))
-    return draw(hnp.arrays(
+    X = draw(hnp.arrays(
         np.float64, (n_samples, n_features), unique=True,
         elements=st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False),
     ))
+    # Data whose values are all below MIN_MAGNITUDE is refused (its squared distances round to 0).
+    assume(np.abs(X).max() >= MIN_MAGNITUDE)
+    return X
 
 
 @st.composite
@@ -401,3 +409,12 @@ def test_integer_weight_equals_repeated_copies(seed, n_samples, n_features, n_cl
     np.testing.assert_array_equal(np.repeat(weighted.labels_, weights), repeated.labels_)
     assert weighted.inertia_ == pytest.approx(repeated.inertia_, rel=1e-9, abs=1e-12)
     assert weighted.n_iter_ == repeated.n_iter_
+
+
+def test_data_as_large_as_accepted_gives_finite_results():
+    # Right at the limit, squared distances still fit in a float64: no inf, no NaN, no warning.
+    X = np.array([[1e100, 0.0], [0.9e100, 1.0], [-1e100, 0.0], [-0.9e100, 1.0]])
+    model = KMeans(n_clusters=2, n_init=1, random_state=0).fit(X)
+    assert np.isfinite(model.inertia_) and np.isfinite(model.cluster_centers_).all()
+    assert sorted(np.bincount(model.labels_).tolist()) == [2, 2]
+    assert model.labels_[0] == model.labels_[1] != model.labels_[2] == model.labels_[3]

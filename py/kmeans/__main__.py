@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -122,6 +123,20 @@ def output_name(path: str, n_colors: int) -> str:
     return f"{stem}-{n_colors}colors.png"
 
 
+def count_of(count: int, word: str) -> str:
+    """``1 colour``, ``16 colours``."""
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
+def size_change(before: int, after: int) -> str:
+    """How a file's size changed: ``3.2x smaller``, ``1.2x larger`` or ``the same size``."""
+    if after < before:
+        return f"{before / after:.1f}x smaller"
+    if after > before:
+        return f"{after / before:.1f}x larger"
+    return "the same size"
+
+
 def _output_path(source, output, n_colors, several):
     if output is None:
         return os.path.join(os.path.dirname(source), output_name(source, n_colors))
@@ -147,8 +162,9 @@ def _compress_one(source, target, options: QuantizeOptions):
     scaled = f" at 1/{factor} size" if factor > 1 else ""
     return (
         f"{source} -> {target}: {size_before:,} -> {size_after:,} bytes "
-        f"({size_before / size_after:.1f}x smaller), {result.n_colors} colours, "
-        f"PSNR {result.psnr:.1f} dB, SSIMULACRA2 {score:.1f}{scaled}, {result.n_iter} iterations, "
+        f"({size_change(size_before, size_after)}), {count_of(result.n_colors, 'colour')}, "
+        f"{'lossless' if math.isinf(result.psnr) else f'PSNR {result.psnr:.1f} dB'}, "
+        f"SSIMULACRA2 {score:.1f}{scaled}, {count_of(result.n_iter, 'iteration')}, "
         f"{seconds:.2f} s{notes}"
     )
 
@@ -209,12 +225,12 @@ def run_cluster(args) -> int:
         raise UserError(f"--plot draws the first 2 columns, but {args.points} has only 1")
     model, history = _fit_with_history(X, args)
     counts = np.bincount(model.labels_, minlength=args.clusters)
-    print(f"{X.shape[0]} points, {X.shape[1]} features, k={args.clusters}")
-    print(f"inertia {model.inertia_:.6g}, {model.n_iter_} iterations")
+    print(f"{count_of(X.shape[0], 'point')}, {count_of(X.shape[1], 'feature')}, k={args.clusters}")
+    print(f"inertia {model.inertia_:.6g}, {count_of(model.n_iter_, 'iteration')}")
     print("centers:")
     for index, (center, count) in enumerate(zip(model.cluster_centers_, counts)):
         coordinates = ", ".join(f"{value:.6g}" for value in center)
-        print(f"  {index}: [{coordinates}]  ({count} points)")
+        print(f"  {index}: [{coordinates}]  ({count_of(count, 'point')})")
     if args.labels:
         np.savetxt(args.labels, model.labels_, fmt="%d", header="label", comments="")
         print(f"labels written to {args.labels}")

@@ -33,7 +33,9 @@ def check_data(X, *, name: str = "X") -> np.ndarray:
     TypeError
         If the values are not numbers (strings, objects, complex numbers).
     ValueError
-        If `X` is not 2-D, has no rows or no columns, or holds NaN or infinity.
+        If `X` is not 2-D, has no rows or no columns, holds NaN or infinity,
+        or values so large (or all so small) that squared distances would not
+        fit in a float64 (``MAX_MAGNITUDE``, ``MIN_MAGNITUDE``).
     """
     try:
         array = np.asarray(X)
@@ -61,7 +63,31 @@ def check_data(X, *, name: str = "X") -> np.ndarray:
             f"{name} contains NaN or infinity (first at row {row}, column {column}: "
             f"{array[row, column]}); only finite numbers are accepted"
         )
+    magnitude = np.abs(array)
+    largest = float(magnitude.max())
+    if largest > MAX_MAGNITUDE:
+        row, column = np.unravel_index(int(np.argmax(magnitude)), array.shape)
+        raise ValueError(
+            f"{name} holds {array[row, column]:.3g} (row {row}, column {column}); values up to "
+            f"{MAX_MAGNITUDE:g} in size are accepted, so that squared distances fit in a float64. "
+            f"Scale the data down: K-means finds the same clusters in scaled data"
+        )
+    if 0 < largest < MIN_MAGNITUDE:
+        raise ValueError(
+            f"every value of {name} is below {MIN_MAGNITUDE:g} in size (the largest is {largest:.3g}), so "
+            f"squared distances would round to 0. Scale the data up: K-means finds the same clusters in "
+            f"scaled data"
+        )
     return array
+
+
+#: Largest value (in size) :func:`check_data` accepts: the squared distances of any data that fits
+#: in memory stay far below float64's largest number (1.8e308).
+MAX_MAGNITUDE = 1e100
+
+#: Data whose values are all smaller than this (and not all 0) is refused: squares of differences
+#: below about 1e-162 round to 0 in float64, and all points would look equally close.
+MIN_MAGNITUDE = 1e-100
 
 
 def check_n_clusters(n_clusters, n_samples: int, *, name: str = "n_clusters") -> int:

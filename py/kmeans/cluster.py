@@ -168,9 +168,10 @@ default="k-means++"
         X = check_data(X)
         n_clusters, init, n_init, max_iter = self._check_params(X)
         weights = check_sample_weight(sample_weight, X.shape[0])
-        if np.count_nonzero(weights) < n_clusters:
+        n_weighted = np.count_nonzero(weights)
+        if n_weighted < n_clusters:
             raise ValueError(
-                f"only {np.count_nonzero(weights)} samples have a weight > 0, "
+                f"only {n_weighted} {'sample has' if n_weighted == 1 else 'samples have'} a weight > 0, "
                 f"fewer than n_clusters={n_clusters}"
             )
         rng = as_rng(self.random_state)
@@ -196,7 +197,7 @@ default="k-means++"
                 n_distinct = _count_distinct_rows(X[weights > 0])
                 if n_distinct < n_clusters:
                     raise ValueError(
-                        f"X has only {n_distinct} distinct points, fewer than "
+                        f"X has only {n_distinct} distinct point{'' if n_distinct == 1 else 's'}, fewer than "
                         f"n_clusters={n_clusters}; choose n_clusters <= {n_distinct}"
                     )
             labels, inertia, centers, n_iter = lloyd_single(

@@ -152,8 +152,6 @@ def split_alpha(image) -> Alpha:
     fit_channels = 4 if partly_transparent else 3
     out_channels = 4 if (partly_transparent or visible is not None) else 3
     pixels = flat if visible is None else flat[visible]
-    if pixels.shape[0] == 0:
-        raise ValueError("image is fully transparent: there are no colours to quantize")
     return Alpha(pixels, visible, fit_channels, out_channels)
 
 
@@ -310,7 +308,8 @@ def quantize_image(
         RGB or RGBA pixels.
     n_colors : int, default=16
         Palette size, 1 to 256. When the image has fully transparent pixels,
-        one entry is the transparent colour (0, 0, 0, 0).
+        one entry is the transparent colour (0, 0, 0, 0); a wholly transparent
+        image gets that entry alone.
     seed : int, numpy.random.Generator or None, default=0
         Seed for the k-means++ initialisation.
     max_iter : int, default=300
@@ -377,6 +376,9 @@ def quantize_image(
     height, width, _channels = image.shape
 
     alpha = split_alpha(image)
+    if alpha.pixels.shape[0] == 0:
+        # Nothing visible: one transparent entry, as pngquant writes (any K; an exact copy).
+        return QuantizedImage(np.zeros((1, 4), np.uint8), np.zeros((height, width), np.uint8), 0, 0.0)
     dithered = options.dither > 0 and alpha.fit_channels == 3
     smooth = pixel_weights = None
     if dithered:

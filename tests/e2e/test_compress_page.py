@@ -282,3 +282,33 @@ def test_the_compare_view_zooms_splits_and_shows_the_score(app):
     assert score.startswith(f"{scored['ssimulacra2']:.1f} of 100: ") and "(SSIMULACRA2)" in score
     app.click("input[value='side']")
     assert app.locator("#side-by-side").is_visible() and compare.is_hidden()
+
+
+def test_a_fully_transparent_image_gives_one_transparent_entry(app, tmp_path):
+    image = np.zeros((30, 40, 4), np.uint8)
+    image[..., :3] = np.random.default_rng(1).integers(0, 256, (30, 40, 3))  # hidden: alpha 0 everywhere
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    compress(app, "nothing.png", buffer.getvalue(), k=16)
+    assert app.text_content("#result-caption") == "1 colour"
+    assert app.text_content("#stats [data-stat=psnr]") == "lossless"
+    assert app.text_content("#status").startswith("Done: 1 colour in ")
+    with app.expect_download() as download_info:
+        app.click("#download")
+    path = tmp_path / "out.png"
+    download_info.value.save_as(path)
+    with Image.open(path) as saved:
+        assert saved.mode == "P" and saved.size == (40, 30)
+        assert saved.getcolors() == [(1200, 0)]
+        assert not np.asarray(saved.convert("RGBA"))[..., 3].any()
+
+
+def test_sizes_and_counts_are_said_in_words(app):
+    words = app.evaluate(
+        """async () => {
+            const m = await import('./static/compress.js');
+            return [m.sizeChange(1000, 250), m.sizeChange(100, 120), m.sizeChange(5, 5), m.countOf(1, 'colour'),
+                    m.countOf(2, 'colour'), m.describePsnr(null), m.describePsnr(31.256)];
+        }"""
+    )
+    assert words == ["4.0× smaller", "1.2× larger", "the same size", "1 colour", "2 colours", "lossless", "31.26 dB"]
