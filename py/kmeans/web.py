@@ -37,6 +37,24 @@ def _as_uint8(buffer) -> np.ndarray:
     return np.frombuffer(_to_py(buffer), dtype=np.uint8)
 
 
+def _palette(buffer) -> np.ndarray:
+    """An RGBA palette from the page: 4 bytes per colour."""
+    flat = _as_uint8(buffer)
+    if flat.size % 4:
+        raise ValueError(f"the palette must hold 4 bytes (RGBA) per colour; got {flat.size} bytes")
+    return flat.reshape(-1, 4)
+
+
+def _whole(value, name: str, minimum: int | None = 1) -> int:
+    """`value` as an int (of at least `minimum`, unless None), or a ValueError that names it."""
+    at_least = "" if minimum is None else f" of at least {minimum}"
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+        raise ValueError(f"{name} must be a whole number{at_least}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be a whole number{at_least}, got {value!r}")
+    return int(value)
+
+
 def _check_size(width, height):
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or value < 1:
@@ -139,7 +157,7 @@ def score(pixels, indices, palette, width, height) -> dict:
     _check_size(width, height)
     original = _as_uint8(pixels)
     indices = _as_uint8(indices)
-    palette = _as_uint8(palette).reshape(-1, 4)
+    palette = _palette(palette)
     if original.size != width * height * 4 or indices.size != width * height:
         raise ValueError(f"expected {width}x{height} pixels and as many indices")
     if palette.shape[0] < 1 or int(indices.max()) >= palette.shape[0]:
@@ -185,6 +203,7 @@ def warm_up(step: int) -> dict:
     dict
         ``done``: True after the last step.
     """
+    step = _whole(step, "step", 0)
     n_blocks = WARM_UP_MEGABYTES // _WARM_UP_BLOCK_MEGABYTES
     if step < n_blocks:
         block = np.empty(_WARM_UP_BLOCK_MEGABYTES << 20, dtype=np.uint8)
@@ -220,8 +239,9 @@ def encode_png(indices, palette, width, height) -> dict:
         ``png``: the file's bytes as a uint8 array; ``bytes``: its length.
     """
     started = time.perf_counter()
+    _check_size(width, height)
     indices = _as_uint8(indices)
-    palette = _as_uint8(palette).reshape(-1, 4)
+    palette = _palette(palette)
     if indices.size != width * height:
         raise ValueError(f"expected {width * height} indices, got {indices.size}")
     if palette.shape[0] < 1 or int(indices.max()) >= palette.shape[0]:
@@ -246,15 +266,26 @@ def encode_png(indices, palette, width, height) -> dict:
 # n_features long) back so centroids can be projected the same way.
 
 
-def _as_float64(buffer) -> np.ndarray:
-    return np.frombuffer(_to_py(buffer), dtype=np.float64)
+def _as_float64(buffer, name: str = "the data") -> np.ndarray:
+    data = _to_py(buffer)
+    if data is None:
+        raise ValueError(f"{name} is missing")
+    size = memoryview(data).nbytes
+    if size % 8:
+        raise ValueError(f"{name} must be float64 values, 8 bytes each; got {size} bytes")
+    return np.frombuffer(data, dtype=np.float64)
+
+
+def _rows(buffer, n_columns: int, name: str) -> np.ndarray:
+    """Float64 values from the page as rows of `n_columns`, or a ValueError that names them."""
+    flat = _as_float64(buffer, name)
+    if flat.size % n_columns:
+        raise ValueError(f"the {flat.size} values of {name} do not make rows of {n_columns}")
+    return flat.reshape(-1, n_columns)
 
 
 def _points(points, n_features) -> np.ndarray:
-    flat = _as_float64(points)
-    if n_features < 1 or flat.size % n_features:
-        raise ValueError(f"{flat.size} values do not make rows of {n_features} features")
-    return flat.reshape(-1, n_features)
+    return _rows(points, _whole(n_features, "n_features"), "the points")
 
 
 def _projection(X):
@@ -270,8 +301,17 @@ def _projection(X):
     return mean, vt[:2], explained
 
 
+def _projection_rows(projection, n_features) -> np.ndarray:
+    """The page's projection: the mean, then two axes, each n_features long."""
+    rows = _rows(projection, n_features, "the projection")
+    if rows.shape[0] != 3:
+        raise ValueError(f"the projection must be 3 rows of {n_features} values (mean and two axes); "
+                         f"got {rows.shape[0]} rows")
+    return rows
+
+
 def _project(X, projection, n_features):
-    projection = _as_float64(projection).reshape(3, n_features)
+    projection = _projection_rows(projection, n_features)
     return np.ascontiguousarray((X - projection[0]) @ projection[1:].T).reshape(-1)
 
 
@@ -301,7 +341,7 @@ def load_points(data, name) -> dict:
     """
     from .datasets import load_points as _load_points
 
-    X = _load_points(bytes(_to_py(data)), name=str(name), min_features=2)
+    X = _load_points(bytes(memoryview(_to_py(data))), name=str(name), min_features=2)
     return _dataset(X)
 
 
@@ -309,7 +349,7 @@ def sample_points(kind="blobs", n_points=300, seed=0) -> dict:
     """A seeded toy data set (see :func:`kmeans.make_points`), with its generating groups as ``truth``."""
     from .datasets import make_points
 
-    X, truth = make_points(kind, n_points=int(n_points), seed=int(seed))
+    X, truth = make_points(kind, n_points=_whole(n_points, "n_points"), seed=_whole(seed, "seed", 0))
     return _dataset(X, truth)
 
 
@@ -322,12 +362,12 @@ def init_centroids(points, n_features, k, init="random", seed=0, centroids_2d=No
     from ._validation import check_n_clusters
 
     X = _points(points, n_features)
-    k = check_n_clusters(int(k), X.shape[0], name="K")
+    k = check_n_clusters(_whole(k, "K", None), X.shape[0], name="K")  # (its own message for K < 1)
     try:
         choose = _EXPLORER_INITS[init]
     except KeyError:
         raise ValueError(f"Unknown init {init!r}; use {', '.join(map(repr, _EXPLORER_INITS))}") from None
-    centroids = choose(X, k, int(seed), centroids_2d, projection)
+    centroids = choose(X, k, _whole(seed, "seed", 0), centroids_2d, projection)
     return _centroid_reply(centroids, projection, n_features)
 
 
@@ -346,10 +386,10 @@ def _kmeans_plusplus(X, k, seed, _centroids_2d, _projection):
 
 def _clicked(X, k, _seed, centroids_2d, projection):
     """Centroids placed by clicks on the drawing, lifted back to the data's space."""
-    clicked = _as_float64(centroids_2d).reshape(-1, 2)
+    clicked = _rows(centroids_2d, 2, "the clicked centroids")
     if clicked.shape[0] != k:
         raise ValueError(f"place {k} centroids by clicking; {clicked.shape[0]} placed so far")
-    lift = _as_float64(projection).reshape(3, X.shape[1])
+    lift = _projection_rows(projection, X.shape[1])
     return lift[0] + clicked @ lift[1:]
 
 
@@ -383,7 +423,9 @@ def step(points, n_features, centroids, projection=None) -> dict:
     from .steps import compute_centroids, find_closest_centroids
 
     X = _points(points, n_features)
-    previous = _as_float64(centroids).reshape(-1, n_features)
+    previous = _rows(centroids, n_features, "the centroids")
+    if previous.shape[0] < 1:
+        raise ValueError("there are no centroids to step from; choose them first")
     labels = find_closest_centroids(X, previous)
     moved = compute_centroids(X, labels, previous.shape[0], previous_centroids=previous)
     inertia = float(((X - moved[labels]) ** 2).sum())
@@ -398,8 +440,8 @@ def elbow(points, n_features, k_max=10, seed=0) -> dict:
     from .cluster import KMeans
 
     X = _points(points, n_features)
-    ks = list(range(1, min(int(k_max), X.shape[0]) + 1))
-    inertias = [KMeans(k, random_state=int(seed)).fit(X).inertia_ for k in ks]
+    ks = list(range(1, min(_whole(k_max, "k_max"), X.shape[0]) + 1))
+    inertias = [KMeans(k, random_state=_whole(seed, "seed", 0)).fit(X).inertia_ for k in ks]
     return {"k": np.array(ks, dtype=np.int32), "inertia": np.array(inertias, dtype=np.float64)}
 
 
@@ -414,14 +456,21 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
     from .figures import plot_clusters
 
     X = _points(points, n_features)
-    k = int(k)
-    projection_flat = _as_float64(projection)
+    k = _whole(k, "K")
+    projection_flat = _as_float64(projection, "the projection")
     points_2d = _project(X, projection_flat, n_features).reshape(-1, 2)
-    steps = _as_float64(history).reshape(-1, n_features)
+    steps = _rows(history, n_features, "the history")
     if steps.shape[0] % k:
         raise ValueError(f"history holds {steps.shape[0]} centroids, not a multiple of k={k}")
     trail = _project(steps, projection_flat, n_features).reshape(-1, k, 2)
-    labels = np.frombuffer(_to_py(labels), dtype=np.int32)
+    labels = _as_uint8(labels)
+    if labels.size != 4 * X.shape[0]:
+        raise ValueError(f"expected one int32 label per point ({X.shape[0]}), got {labels.size} bytes")
+    labels = labels.view(np.int32)
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"a label is outside 0 to {k - 1}")
+    if trail.shape[0] == 0:
+        raise ValueError("the history holds no centroids")
     figure = plot_clusters(points_2d, labels, trail[-1], list(trail))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
