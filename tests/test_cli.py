@@ -57,6 +57,7 @@ def test_compress_a_fully_transparent_image(tmp_path, capsys):
     assert main(["compress", str(source), "-o", str(target)]) == 0
     out = capsys.readouterr().out
     assert ", 1 colour, lossless, SSIMULACRA2 100.0, 0 iterations, " in out
+    assert out.rstrip().endswith("s (the image is fully transparent: its palette is one transparent entry)")
     with Image.open(target) as saved:
         assert saved.mode == "P" and saved.getcolors() == [(42, 0)]
         assert not np.asarray(saved.convert("RGBA"))[..., 3].any()

@@ -297,7 +297,8 @@ def test_opaque_rgba_gives_an_rgb_palette(small_photo):
 def test_a_fully_transparent_image_gets_one_transparent_entry(n_colors):
     image = np.zeros((4, 5, 4), np.uint8)
     image[..., :3] = [200, 10, 10]  # hidden colours: alpha 0 everywhere
-    result = quantize_image(image, n_colors)
+    with pytest.warns(UserWarning, match=r"fully transparent: its palette is one transparent entry"):
+        result = quantize_image(image, n_colors)
     assert result.palette.tolist() == [[0, 0, 0, 0]]
     assert result.indices.shape == (4, 5) and not result.indices.any()
     assert result.sse == 0.0 and result.n_iter == 0

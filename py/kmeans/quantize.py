@@ -378,6 +378,8 @@ def quantize_image(
     alpha = split_alpha(image)
     if alpha.pixels.shape[0] == 0:
         # Nothing visible: one transparent entry, as pngquant writes (any K; an exact copy).
+        warnings.warn("the image is fully transparent: its palette is one transparent entry", UserWarning,
+                      stacklevel=2)
         return QuantizedImage(np.zeros((1, 4), np.uint8), np.zeros((height, width), np.uint8), 0, 0.0)
     dithered = options.dither > 0 and alpha.fit_channels == 3
     smooth = pixel_weights = None

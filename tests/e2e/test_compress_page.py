@@ -292,7 +292,9 @@ def test_a_fully_transparent_image_gives_one_transparent_entry(app, tmp_path):
     compress(app, "nothing.png", buffer.getvalue(), k=16)
     assert app.text_content("#result-caption") == "1 colour"
     assert app.text_content("#stats [data-stat=psnr]") == "lossless"
-    assert app.text_content("#status").startswith("Done: 1 colour in ")
+    status = app.text_content("#status")
+    assert status.startswith("Done: 1 colour in ")
+    assert status.endswith("Note: the image is fully transparent: its palette is one transparent entry.")
     with app.expect_download() as download_info:
         app.click("#download")
     path = tmp_path / "out.png"
