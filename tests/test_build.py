@@ -38,6 +38,14 @@ def _load_build_module():
 build = _load_build_module()
 
 
+def build_site(*args, **kwargs):
+    """build.build on the fake runtime, which Node.js cannot run: no compiled standard library.
+
+    The compiled one is checked on the real build, in tests/e2e/test_offline.py.
+    """
+    return build.build(*args, compile_stdlib=False, **kwargs)
+
+
 # ---------------------------------------------------------------------------
 # Fixtures: a fake package, a fake lock, a fake cache, a fake repo
 # ---------------------------------------------------------------------------
@@ -364,7 +372,7 @@ def _config_value(config: str, name: str):
 
 def test_build_assembles_dist(repo: Path, cache: Path, lock: dict, tmp_path: Path):
     out = tmp_path / "dist"
-    summary = build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+    summary = build_site(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
     files = build.list_files(out)
     names = ["cycler", "matplotlib", "numpy", "pillow", "python-dateutil", "six"]
     assert summary.packages == names
@@ -407,7 +415,7 @@ def _service_worker_values(out: Path):
 
 def test_service_worker_precaches_numpy_and_pillow_and_lazily_the_rest(repo, cache, lock, tmp_path):
     out = tmp_path / "dist"
-    build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+    build_site(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
     _, precache, lazy = _service_worker_values(out)
     wheel = {n: "pyodide/" + lock["packages"][n]["file_name"] for n in lock["packages"]}
     assert {wheel["numpy"], wheel["pillow"], "index.html", "embed.html", "static/config.js"} <= set(
@@ -421,7 +429,7 @@ def test_service_worker_precaches_numpy_and_pillow_and_lazily_the_rest(repo, cac
 
 def test_service_worker_pins_each_precached_file_by_its_sha256(repo, cache, lock, tmp_path):
     out = tmp_path / "dist"
-    build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+    build_site(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
     _, precache, _ = _service_worker_values(out)
     for path, integrity in precache.items():
         digest = hashlib.sha256((out / path).read_bytes()).digest()
@@ -430,16 +438,16 @@ def test_service_worker_pins_each_precached_file_by_its_sha256(repo, cache, lock
 
 def test_a_new_build_gets_a_new_cache_name(repo, cache, lock, tmp_path):
     kwargs = {"repo": repo, "cache": cache, "download": _fake_pip(lock), "log": print}
-    first = _service_worker_values(build.build(tmp_path / "a", **kwargs).out)[0]
+    first = _service_worker_values(build_site(tmp_path / "a", **kwargs).out)[0]
     (repo / "py" / "kmeans" / "__init__.py").write_text("__version__ = '1'\n")
-    second = _service_worker_values(build.build(tmp_path / "b", **kwargs).out)[0]
+    second = _service_worker_values(build_site(tmp_path / "b", **kwargs).out)[0]
     assert first != second and first.startswith("kmeans-") and second.startswith("kmeans-")
 
 
 def test_a_service_worker_without_placeholders_is_reported(repo, cache, lock, tmp_path):
     (repo / "static" / "sw.js").write_text("// nothing to fill in\n")
     messages: list[str] = []
-    build.build(
+    build_site(
         tmp_path / "dist", repo=repo, cache=cache, download=_fake_pip(lock), log=messages.append
     )
     assert sum("has no" in m for m in messages) == 3
@@ -458,17 +466,17 @@ def test_csp_source_is_added_to_the_named_directives_only():
 def test_build_is_idempotent_and_the_hash_tracks_content(repo, cache, lock, tmp_path):
     out = tmp_path / "dist"
     kwargs = {"repo": repo, "cache": cache, "download": _fake_pip(lock), "log": print}
-    first = build.build(out, **kwargs)
+    first = build_site(out, **kwargs)
     (out / "leftover.txt").write_text("stale")
-    second = build.build(out, **kwargs)
+    second = build_site(out, **kwargs)
     assert second.build_hash == first.build_hash
     assert not (out / "leftover.txt").exists()
     (repo / "static" / "app.js").write_text("import './config.js'; // changed\n")
-    assert build.build(out, **kwargs).build_hash != first.build_hash
+    assert build_site(out, **kwargs).build_hash != first.build_hash
 
 
 def test_build_with_extra_packages(repo, cache, lock, tmp_path):
-    summary = build.build(
+    summary = build_site(
         tmp_path / "dist",
         repo=repo,
         cache=cache,
@@ -484,7 +492,7 @@ def test_cdn_build_ships_no_pyodide(repo: Path, tmp_path: Path):
         raise AssertionError("a --cdn build must not download")
 
     out = tmp_path / "dist"
-    summary = build.build(
+    summary = build_site(
         out, repo=repo, cache=tmp_path / "empty-cache", cdn=True, download=no_download
     )
     assert not (out / "pyodide").exists()
@@ -505,11 +513,11 @@ def test_cdn_build_ships_no_pyodide(repo: Path, tmp_path: Path):
 
 def test_missing_page_fails_before_touching_dist(repo: Path, cache: Path, lock, tmp_path: Path):
     out = tmp_path / "dist"
-    build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+    build_site(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
     before = build.list_files(out)
     (repo / "index.html").unlink()
     with pytest.raises(build.BuildError, match=r"index\.html not found"):
-        build.build(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
+        build_site(out, repo=repo, cache=cache, download=_fake_pip(lock), log=print)
     assert build.list_files(out) == before
 
 
@@ -708,3 +716,19 @@ def test_kmeans_installed_from_another_checkout_is_detected(tmp_path, monkeypatc
     assert build.kmeans_installed_elsewhere(build.REPO) is False
     (tmp_path / "py" / "kmeans").mkdir(parents=True)
     assert build.kmeans_installed_elsewhere(tmp_path) is True
+
+
+def test_the_compiled_standard_library_is_made_once_per_runtime(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "python_stdlib.zip").write_bytes(b"the runtime's zip")
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)  # no Node: it must not be needed
+    with pytest.raises(build.BuildError, match=r"Node.js is needed to compile the standard library"):
+        build.compiled_stdlib(cache)
+    key = hashlib.sha256(b"the runtime's zip" + build.STDLIB_COMPILER_JS.encode()).hexdigest()[:16]
+    made = cache / f"python_stdlib-pyc-{key}.zip"
+    made.write_bytes(b"compiled before")
+    assert build.compiled_stdlib(cache) == made  # cached: Node is not run again
+    (cache / "python_stdlib.zip").write_bytes(b"another runtime")
+    with pytest.raises(build.BuildError, match=r"Node.js is needed"):
+        build.compiled_stdlib(cache)  # a new runtime's zip is compiled anew
