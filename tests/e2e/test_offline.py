@@ -200,3 +200,17 @@ def test_a_new_build_replaces_the_old_cache_and_never_mixes_files(
             == hashlib.sha256((b.out / url.removeprefix(server.url)).read_bytes()).hexdigest()
         ), url
     assert errors == []
+
+
+def test_the_standard_library_ships_as_bytecode_of_pyodides_own_python(dist):
+    # Every other browser test boots from this zip; here: it holds bytecode only, of Python 3.12, as
+    # unchecked-hash pycs (never compared with a source, which is not shipped).
+    import zipfile
+
+    with zipfile.ZipFile(dist / "pyodide" / "python_stdlib.zip") as stdlib:
+        names = stdlib.namelist()
+        header = stdlib.read("json/__init__.pyc")[:8]
+    assert sum(name.endswith(".pyc") for name in names) > 400
+    assert not [name for name in names if name.endswith(".py")]
+    assert header[:4] == (3531).to_bytes(2, "little") + b"\r\n"  # Python 3.12's magic number
+    assert header[4:8] == (1).to_bytes(4, "little")  # hash-based, source not checked
