@@ -605,99 +605,156 @@ def zip_package(package_dir: Path) -> bytes:
     return buffer.getvalue()
 
 
-# Run by Node.js on the cached runtime: Pyodide's own Python 3.12 compiles every module of the
-# standard library to an unchecked-hash .pyc (never compared with a source, so never stale: the zip is
-# remade whenever the runtime's zip changes). Entries in name order with a fixed date: the same bytes
-# every build.
-STDLIB_COMPILER_JS = r"""// Compile Pyodide's standard library to bytecode with Pyodide's own Python.
+# Run by Node.js on the cached runtime: Pyodide's own Python 3.12 compiles modules to unchecked-hash
+# .pyc files (never compared with a source, so never stale: each compiled file is remade whenever its
+# source file changes). Entries in name order with a fixed date: the same bytes every build.
+BYTECODE_COMPILER_JS = r'''// Compile Python to bytecode with Pyodide's own Python: node compile.mjs RUNTIME_DIR JOBS.json
+// Each job is {source, target, mode}: "stdlib" replaces every module of a zip by its .pyc; "wheel" adds
+// __pycache__/NAME.cpython-312.pyc beside every module of a wheel (the sources stay, for tracebacks).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-const [runtime, source, target] = process.argv.slice(2);
+
+const [runtime, jobsFile] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
 const { loadPyodide } = require(path.resolve(runtime, "pyodide.js"));
 const pyodide = await loadPyodide({ indexURL: path.resolve(runtime) + "/" });
-pyodide.FS.writeFile("/tmp/in.zip", new Uint8Array(readFileSync(source)));
-const summary = pyodide.runPython(`
-import os, py_compile, zipfile
+pyodide.runPython(`
+import py_compile, sys, zipfile
+
 EPOCH = (1980, 1, 1, 0, 0, 0)
-compiled = kept = 0
-with zipfile.ZipFile("/tmp/in.zip") as src, zipfile.ZipFile("/tmp/out.zip", "w") as dst:
-    for name in sorted(src.namelist()):
-        data = src.read(name)
-        if name.endswith(".py"):
-            with open("/tmp/module.py", "wb") as handle:
-                handle.write(data)
-            try:
-                py_compile.compile("/tmp/module.py", "/tmp/module.pyc", dfile="/lib/python312.zip/" + name,
-                                   doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-            except py_compile.PyCompileError:
-                kept += 1
+TAG = sys.implementation.cache_tag  # cpython-312
+
+
+def compiled(name, data, shown_as):
+    """The unchecked-hash .pyc of one module, or None when it does not compile."""
+    with open("/tmp/module.py", "wb") as handle:
+        handle.write(data)
+    try:
+        py_compile.compile("/tmp/module.py", "/tmp/module.pyc", dfile=shown_as, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError:
+        return None
+    with open("/tmp/module.pyc", "rb") as handle:
+        return handle.read()
+
+
+def convert(source, target, mode):
+    entries = {}
+    with zipfile.ZipFile(source) as src:
+        for name in src.namelist():
+            data = src.read(name)
+            if not name.endswith(".py"):
+                entries[name] = data
+            elif mode == "stdlib":
+                pyc = compiled(name, data, "/lib/python312.zip/" + name)
+                entries[name + "c" if pyc is not None else name] = data if pyc is None else pyc
             else:
-                with open("/tmp/module.pyc", "rb") as handle:
-                    data = handle.read()
-                name += "c"
-                compiled += 1
-        info = zipfile.ZipInfo(name, EPOCH)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        dst.writestr(info, data, compresslevel=9)
-f"{compiled} modules compiled, {kept} kept as source"
+                entries[name] = data
+                pyc = compiled(name, data, "/lib/python3.12/site-packages/" + name)
+                if pyc is not None:
+                    folder, _, module = name.rpartition("/")
+                    cached = f"{folder}/__pycache__/{module[:-3]}.{TAG}.pyc" if folder else f"__pycache__/{module[:-3]}.{TAG}.pyc"
+                    entries[cached] = pyc
+    with zipfile.ZipFile(target, "w") as dst:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, entries[name], compresslevel=9)
+    return sum(name.endswith(".pyc") for name in entries)
 `);
-writeFileSync(target, pyodide.FS.readFile("/tmp/out.zip"));
-console.log(summary);
-"""
+const convert = pyodide.globals.get("convert");
+for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
+  pyodide.FS.writeFile("/tmp/in.zip", new Uint8Array(readFileSync(job.source)));
+  const count = convert("/tmp/in.zip", "/tmp/out.zip", job.mode);
+  writeFileSync(job.target, pyodide.FS.readFile("/tmp/out.zip"));
+  console.log(`${path.basename(job.source)}: ${count} modules compiled`);
+}
+'''
 COMPILED_STDLIB = "python_stdlib.zip"
+#: Shipped packages whose modules are compiled too: the page imports NumPy on every start.
+COMPILED_PACKAGES = ("numpy",)
 
 
-def compiled_stdlib(cache: Path, log: Log = print) -> Path:
-    """Return the standard library compiled to bytecode, made once per runtime (and compiler) and cached.
+def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = print) -> dict[str, Path]:
+    """Bytecode copies of the standard library and of COMPILED_PACKAGES, made once and cached.
 
-    Every boot of the page otherwise compiles the 511 modules it imports
-    from source, inside WebAssembly. Pyodide loads the zip as it loads its
-    own (same name, so no option changes); tracebacks in the standard
-    library then show no source lines (the kmeans package keeps its .py).
+    Every boot of the page otherwise compiles from source, inside
+    WebAssembly, the 511 modules of the standard library it loads and
+    NumPy's 174. The standard library's zip keeps only its .pyc files
+    (tracebacks there show no source lines); a wheel keeps its sources and
+    gains ``__pycache__`` entries. The sources are the verified files of the
+    cache; each copy is keyed by its source's sha256 and the compiler's.
+
+    Returns
+    -------
+    dict
+        The shipped file name of each (``python_stdlib.zip``, the wheels'
+        ``file_name``) and its compiled copy in the cache.
     """
-    key = hashlib.sha256((cache / COMPILED_STDLIB).read_bytes() + STDLIB_COMPILER_JS.encode()).hexdigest()[:16]
-    target = cache / f"python_stdlib-pyc-{key}.zip"
-    if target.is_file():
-        return target
+    wanted = {COMPILED_STDLIB: "stdlib"}
+    for name in names:
+        if name in COMPILED_PACKAGES:
+            wanted[_checked_file_name(lock["packages"][name])] = "wheel"
+    folder = cache / "bytecode"
+    compiled, jobs = {}, []
+    for shipped, mode in wanted.items():
+        key = hashlib.sha256((cache / shipped).read_bytes() + BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
+        compiled[shipped] = folder / f"{key}-{shipped}"
+        if not compiled[shipped].is_file():
+            jobs.append({"source": str(cache / shipped), "target": str(compiled[shipped]), "mode": mode})
+    if not jobs:
+        return compiled
     node = shutil.which("node")
     if not node:
-        raise BuildError("Node.js is needed to compile the standard library (it comes with npm); install it")
-    log("Compiling the standard library to bytecode with Pyodide's own Python (once per runtime) ...")
-    with tempfile.TemporaryDirectory(prefix="kmeans-web-stdlib-") as tmp:
-        script = Path(tmp) / "compile_stdlib.mjs"
-        script.write_text(STDLIB_COMPILER_JS)
-        made = Path(tmp) / "stdlib.zip"
-        _run_tool([node, str(script), str(cache), str(cache / COMPILED_STDLIB), str(made)],
-                  "compiling the standard library", "check that Node.js runs Pyodide (node --version >= 18)")
-        with zipfile.ZipFile(made) as compiled:
-            names = compiled.namelist()
-        if not names or any(name.endswith(".py") for name in names):
-            raise BuildError("compiling the standard library left source modules in the zip")
-        _write_atomic(target, made.read_bytes())
-    return target
+        raise BuildError("Node.js is needed to compile Python to bytecode (it comes with npm); install it")
+    log(f"Compiling {', '.join(Path(job['source']).name for job in jobs)} to bytecode with Pyodide's own "
+        "Python (once per file) ...")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kmeans-web-bytecode-") as tmp:
+        script = Path(tmp) / "compile.mjs"
+        script.write_text(BYTECODE_COMPILER_JS)
+        final = {}
+        for number, job in enumerate(jobs):
+            final[job["target"]] = Path(job["target"])
+            job["target"] = str(Path(tmp) / f"{number}.zip")
+        (Path(tmp) / "jobs.json").write_text(json.dumps(jobs))
+        _run_tool([node, str(script), str(cache), str(Path(tmp) / "jobs.json")],
+                  "compiling Python to bytecode", "check that Node.js runs Pyodide (node --version >= 18)")
+        for target, job in zip(final.values(), jobs):
+            with zipfile.ZipFile(job["target"]) as made:
+                entries = made.namelist()
+            if not any(entry.endswith(".pyc") for entry in entries) or (
+                    job["mode"] == "stdlib" and any(entry.endswith(".py") for entry in entries)):
+                raise BuildError(f"compiling {Path(job['source']).name} to bytecode went wrong; see above")
+            _write_atomic(target, Path(job["target"]).read_bytes())
+    return compiled
 
 
-def copy_pyodide(cache: Path, out: Path, lock: dict, names: list[str], stdlib: Path | None = None) -> None:
+def copy_pyodide(cache: Path, out: Path, lock: dict, names: list[str], compiled: dict[str, Path] | None = None) -> None:
     """Copy the runtime and the wheels of ``names`` into ``out/pyodide/``, with a trimmed lock.
 
     The trimmed lock keeps ``loadPackage`` honest: the page can only ask for
-    what is shipped, and every entry is the official one, hash included.
-    `stdlib`, when given, replaces the runtime's ``python_stdlib.zip`` (see
-    :func:`compiled_stdlib`).
+    what is shipped, and every entry is the official one, hash included,
+    except that a wheel shipped compiled (`compiled`, from
+    :func:`compiled_files`, which also replaces ``python_stdlib.zip``)
+    carries the sha256 of its compiled copy, for ``loadPackage`` to check.
     """
+    compiled = compiled or {}
     dest = out / "pyodide"
     dest.mkdir()
     for name in RUNTIME_FILES:
         if name != LOCK_NAME:
-            shutil.copyfile(stdlib if stdlib is not None and name == COMPILED_STDLIB else cache / name, dest / name)
+            shutil.copyfile(compiled.get(name, cache / name), dest / name)
+    trimmed = trim_lock(lock, names)
     for name in names:
         file_name = _checked_file_name(lock["packages"][name])
-        shutil.copyfile(cache / file_name, dest / file_name)
+        shutil.copyfile(compiled.get(file_name, cache / file_name), dest / file_name)
+        if file_name in compiled:
+            trimmed["packages"][name] = {**trimmed["packages"][name], "sha256": sha256_file(dest / file_name)}
     # Same separators as the official file, keys in a stable order.
-    (dest / LOCK_NAME).write_text(json.dumps(trim_lock(lock, names)))
+    (dest / LOCK_NAME).write_text(json.dumps(trimmed))
 
 
 def list_files(out: Path) -> list[str]:
@@ -856,8 +913,8 @@ def build(
     log : callable, default=print
         Where progress lines go.
     compile_stdlib : bool, default=True
-        Ship the standard library as bytecode (:func:`compiled_stdlib`; needs
-        Node.js and the real runtime, so the build's own tests turn it off).
+        Ship the standard library and NumPy as bytecode (:func:`compiled_files`;
+        needs Node.js and the real runtime, so the build's own tests turn it off).
 
     Returns
     -------
@@ -873,7 +930,7 @@ def build(
         lock = load_lock(cache, log)
         names = resolve_packages(lock, packages)
         ensure_wheels(cache, lock, names, download, log)
-    stdlib = compiled_stdlib(cache, log) if compile_stdlib and not cdn else None
+    compiled = compiled_files(cache, lock, names, log) if compile_stdlib and not cdn else None
 
     clean_out(out, repo)
     out.mkdir(parents=True)
@@ -886,7 +943,7 @@ def build(
     kmeans_zip = zip_package(repo / "py" / "kmeans")
     (out / "static" / "kmeans.zip").write_bytes(kmeans_zip)
     if not cdn:
-        copy_pyodide(cache, out, lock, names, stdlib)
+        copy_pyodide(cache, out, lock, names, compiled)
 
     # The hash covers everything but config.js (which holds it) and sees sw.js
     # with its placeholders, so it does not depend on itself.

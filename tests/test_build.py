@@ -718,17 +718,27 @@ def test_kmeans_installed_from_another_checkout_is_detected(tmp_path, monkeypatc
     assert build.kmeans_installed_elsewhere(tmp_path) is True
 
 
-def test_the_compiled_standard_library_is_made_once_per_runtime(tmp_path, monkeypatch):
+def test_bytecode_is_compiled_once_per_source_file(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "python_stdlib.zip").write_bytes(b"the runtime's zip")
+    (cache / "numpy-1-py3-none-any.whl").write_bytes(b"a wheel")
+    lock = {"packages": {"numpy": {"file_name": "numpy-1-py3-none-any.whl"}, "six": {"file_name": "six.whl"}}}
     monkeypatch.setattr(build.shutil, "which", lambda name: None)  # no Node: it must not be needed
-    with pytest.raises(build.BuildError, match=r"Node.js is needed to compile the standard library"):
-        build.compiled_stdlib(cache)
-    key = hashlib.sha256(b"the runtime's zip" + build.STDLIB_COMPILER_JS.encode()).hexdigest()[:16]
-    made = cache / f"python_stdlib-pyc-{key}.zip"
-    made.write_bytes(b"compiled before")
-    assert build.compiled_stdlib(cache) == made  # cached: Node is not run again
+    with pytest.raises(build.BuildError, match=r"Node.js is needed to compile Python to bytecode"):
+        build.compiled_files(cache, lock, ["numpy", "six"])
+
+    def key(data):
+        return hashlib.sha256(data + build.BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
+
+    (cache / "bytecode").mkdir()
+    stdlib = cache / "bytecode" / f"{key(b'the runtime' + chr(39).encode() + b's zip')}-python_stdlib.zip"
+    wheel = cache / "bytecode" / f"{key(b'a wheel')}-numpy-1-py3-none-any.whl"
+    stdlib.write_bytes(b"compiled before")
+    wheel.write_bytes(b"compiled before")
+    # Cached: Node is not run again; only NumPy of the packages is compiled.
+    assert build.compiled_files(cache, lock, ["numpy", "six"]) == {
+        "python_stdlib.zip": stdlib, "numpy-1-py3-none-any.whl": wheel}
     (cache / "python_stdlib.zip").write_bytes(b"another runtime")
     with pytest.raises(build.BuildError, match=r"Node.js is needed"):
-        build.compiled_stdlib(cache)  # a new runtime's zip is compiled anew
+        build.compiled_files(cache, lock, ["numpy"])  # a new runtime's zip is compiled anew

@@ -214,3 +214,21 @@ def test_the_standard_library_ships_as_bytecode_of_pyodides_own_python(dist):
     assert not [name for name in names if name.endswith(".py")]
     assert header[:4] == (3531).to_bytes(2, "little") + b"\r\n"  # Python 3.12's magic number
     assert header[4:8] == (1).to_bytes(4, "little")  # hash-based, source not checked
+
+
+def test_numpy_ships_with_bytecode_beside_its_sources_and_its_own_hash_in_the_lock(dist):
+    import zipfile
+
+    lock = json.loads((dist / "pyodide" / "pyodide-lock.json").read_text())
+    entry = lock["packages"]["numpy"]
+    wheel = dist / "pyodide" / entry["file_name"]
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == entry["sha256"]  # what loadPackage checks
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        header = archive.read("numpy/__pycache__/__init__.cpython-312.pyc")[:8]
+    sources = {name for name in names if name.endswith(".py")}
+    assert len(sources) > 100
+    for source in sources:  # every module keeps its source (tracebacks) and has its bytecode
+        folder, _, module = source.rpartition("/")
+        assert f"{folder}/__pycache__/{module[:-3]}.cpython-312.pyc" in names, source
+    assert header == (3531).to_bytes(2, "little") + b"\r\n" + (1).to_bytes(4, "little")
