@@ -166,6 +166,7 @@ MIME_TYPES = {
     ".mjs": "text/javascript",
     ".js": "text/javascript",
     ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
     ".zip": "application/zip",
 }
 

@@ -392,3 +392,9 @@ client.start();
 loadSample();
 setUpOffline($("offline-status"));
 showEmbedSnippet();
+// Installed as an app, "Open with" on an image launches the page with it (manifest file_handlers).
+if ("launchQueue" in window) {
+  /** @type {any} */ (window).launchQueue.setConsumer(async (/** @type {any} */ params) => {
+    if (params.files && params.files.length) openUserFile(await params.files[0].getFile());
+  });
+}

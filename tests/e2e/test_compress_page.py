@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -314,3 +315,26 @@ def test_sizes_and_counts_are_said_in_words(app):
         }"""
     )
     assert words == ["4.0× smaller", "1.2× larger", "the same size", "1 colour", "2 colours", "lossless", "31.26 dB"]
+
+
+def test_the_web_app_manifest_is_served_parsed_and_installable(app, site_url):
+    # Chromium's own reading of the manifest, as it decides whether the page installs as an app.
+    cdp = app.context.new_cdp_session(app)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"] == site_url + "static/manifest.webmanifest"
+    assert manifest["errors"] == []
+    parsed = json.loads(manifest["data"])
+    assert parsed["name"] == "K-means in your browser" and parsed["display"] == "standalone"
+    assert parsed["start_url"] == "../" and parsed["scope"] == "../"  # relative: works under a sub-path
+    for icon in parsed["icons"]:
+        response = app.request.get(site_url + "static/" + icon["src"])
+        assert response.ok and response.headers["content-type"] == icon["type"]
+        if icon["type"] == "image/png":
+            width, height = Image.open(io.BytesIO(response.body())).size
+            assert f"{width}x{height}" == icon["sizes"]
+    assert "image/*" in parsed["file_handlers"][0]["accept"]
+    served = app.request.get(manifest["url"])
+    assert served.headers["content-type"] == "application/manifest+json"
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # The test's browser context is off the record, which alone keeps any page from installing.
+    assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
