@@ -699,38 +699,41 @@ def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = pri
         if name in COMPILED_PACKAGES:
             wanted[_checked_file_name(lock["packages"][name])] = "wheel"
     folder = cache / "bytecode"
-    compiled, jobs = {}, []
-    for shipped, mode in wanted.items():
+    compiled = {}
+    for shipped in wanted:
         key = hashlib.sha256((cache / shipped).read_bytes() + BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
         compiled[shipped] = folder / f"{key}-{shipped}"
-        if not compiled[shipped].is_file():
-            jobs.append({"source": str(cache / shipped), "target": str(compiled[shipped]), "mode": mode})
-    if not jobs:
+    missing = [shipped for shipped in wanted if not compiled[shipped].is_file()]
+    if not missing:
         return compiled
-    node = shutil.which("node")
-    if not node:
-        raise BuildError("Node.js is needed to compile Python to bytecode (it comes with npm); install it")
-    log(f"Compiling {', '.join(Path(job['source']).name for job in jobs)} to bytecode with Pyodide's own "
-        "Python (once per file) ...")
+    node = _node("to compile Python to bytecode")
+    log(f"Compiling {', '.join(missing)} to bytecode with Pyodide's own Python (once per file) ...")
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kmeans-web-bytecode-") as tmp:
         script = Path(tmp) / "compile.mjs"
         script.write_text(BYTECODE_COMPILER_JS)
-        final = {}
-        for number, job in enumerate(jobs):
-            final[job["target"]] = Path(job["target"])
-            job["target"] = str(Path(tmp) / f"{number}.zip")
+        made = {shipped: Path(tmp) / f"{number}.zip" for number, shipped in enumerate(missing)}
+        jobs = [{"source": str(cache / shipped), "target": str(made[shipped]), "mode": wanted[shipped]}
+                for shipped in missing]
         (Path(tmp) / "jobs.json").write_text(json.dumps(jobs))
         _run_tool([node, str(script), str(cache), str(Path(tmp) / "jobs.json")],
                   "compiling Python to bytecode", "check that Node.js runs Pyodide (node --version >= 18)")
-        for target, job in zip(final.values(), jobs):
-            with zipfile.ZipFile(job["target"]) as made:
-                entries = made.namelist()
+        for shipped in missing:
+            with zipfile.ZipFile(made[shipped]) as archive:
+                entries = archive.namelist()
             if not any(entry.endswith(".pyc") for entry in entries) or (
-                    job["mode"] == "stdlib" and any(entry.endswith(".py") for entry in entries)):
-                raise BuildError(f"compiling {Path(job['source']).name} to bytecode went wrong; see above")
-            _write_atomic(target, Path(job["target"]).read_bytes())
+                    wanted[shipped] == "stdlib" and any(entry.endswith(".py") for entry in entries)):
+                raise BuildError(f"compiling {shipped} to bytecode went wrong; see above")
+            _write_atomic(compiled[shipped], made[shipped].read_bytes())
     return compiled
+
+
+def _node(purpose: str) -> str:
+    """The Node.js executable, or a BuildError that says what it is needed for."""
+    node = shutil.which("node")
+    if not node:
+        raise BuildError(f"Node.js is needed {purpose} (it comes with npm); install it")
+    return node
 
 
 def copy_pyodide(cache: Path, out: Path, lock: dict, names: list[str], compiled: dict[str, Path] | None = None) -> None:
@@ -1254,9 +1257,7 @@ def fetch_test_wheels(cache: Path, log: Log = print) -> Path:
 
 def run_pyodide_tests(repo: Path, pytest_args: list[str], log: Log = print) -> int:
     """Run pytest inside Pyodide under Node.js (tests/pyodide/run.mjs); return pytest's exit code."""
-    node = shutil.which("node")
-    if not node:
-        raise BuildError("Node.js is needed to run the tests inside Pyodide (it comes with npm); install it")
+    node = _node("to run the tests inside Pyodide")
     cache = cache_dir()
     lock = load_lock(cache, log=log)  # (fetches the runtime first when the cache lacks it)
     ensure_wheels(cache, lock, resolve_packages(lock, PYODIDE_TEST_PACKAGES), log=log)

@@ -167,8 +167,7 @@ class _NearestTable:
         if known is not None:
             keys, labels = known
             self.exact[keys] = labels
-        if known is not None:
-            self._fill(np.unique(self._cell_of_keys(np.asarray(known[0], dtype=np.intp))))
+            self._fill(np.unique(self._cell_of_keys(np.asarray(keys, dtype=np.intp))))
 
     @staticmethod
     def _cell_of_keys(keys):

@@ -47,12 +47,17 @@ def _palette(buffer) -> np.ndarray:
 
 def _whole(value, name: str, minimum: int | None = 1) -> int:
     """`value` as an int (of at least `minimum`, unless None), or a ValueError that names it."""
-    at_least = "" if minimum is None else f" of at least {minimum}"
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
-        raise ValueError(f"{name} must be a whole number{at_least}, got {value!r}")
-    if minimum is not None and value < minimum:
+    whole = not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+    if not whole or (minimum is not None and value < minimum):
+        at_least = "" if minimum is None else f" of at least {minimum}"
         raise ValueError(f"{name} must be a whole number{at_least}, got {value!r}")
     return int(value)
+
+
+def _check_indices(indices, palette):
+    """Every index must name an entry of the palette (which must have one)."""
+    if palette.shape[0] < 1 or int(indices.max()) >= palette.shape[0]:
+        raise ValueError("an index points past the end of the palette")
 
 
 def _check_size(width, height):
@@ -160,8 +165,7 @@ def score(pixels, indices, palette, width, height) -> dict:
     palette = _palette(palette)
     if original.size != width * height * 4 or indices.size != width * height:
         raise ValueError(f"expected {width}x{height} pixels and as many indices")
-    if palette.shape[0] < 1 or int(indices.max()) >= palette.shape[0]:
-        raise ValueError("an index points past the end of the palette")
+    _check_indices(indices, palette)
     image = original.reshape(height, width, 4)
     result = palette[indices].reshape(height, width, 4)
     if (image[..., 3] == 255).all() and (palette[:, 3] == 255).all():
@@ -244,8 +248,7 @@ def encode_png(indices, palette, width, height) -> dict:
     palette = _palette(palette)
     if indices.size != width * height:
         raise ValueError(f"expected {width * height} indices, got {indices.size}")
-    if palette.shape[0] < 1 or int(indices.max()) >= palette.shape[0]:
-        raise ValueError("an index points past the end of the palette")
+    _check_indices(indices, palette)
     if (palette[:, 3] == 255).all():
         palette = palette[:, :3]  # no tRNS chunk for an opaque image
     quantized = QuantizedImage(palette, indices.reshape(height, width), 0, 0.0)
@@ -457,12 +460,11 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
 
     X = _points(points, n_features)
     k = _whole(k, "K")
-    projection_flat = _as_float64(projection, "the projection")
-    points_2d = _project(X, projection_flat, n_features).reshape(-1, 2)
+    points_2d = _project(X, projection, n_features).reshape(-1, 2)
     steps = _rows(history, n_features, "the history")
     if steps.shape[0] % k:
         raise ValueError(f"history holds {steps.shape[0]} centroids, not a multiple of k={k}")
-    trail = _project(steps, projection_flat, n_features).reshape(-1, k, 2)
+    trail = _project(steps, projection, n_features).reshape(-1, k, 2)
     labels = _as_uint8(labels)
     if labels.size != 4 * X.shape[0]:
         raise ValueError(f"expected one int32 label per point ({X.shape[0]}), got {labels.size} bytes")
