@@ -6,7 +6,8 @@
 import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage, outputName } from "./images.js";
-import { clearCanvas, drawImageData, drawPalette, drawRgba } from "./draw.js";
+import { clearCanvas, drawImageData, drawPalette, drawRgba, highlightEntry } from "./draw.js";
+import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import {
   SAMPLE_NAME, SAMPLE_URL, bootLabel, countOf, describePsnr, describeScore, formatStrength, quantizeImage,
@@ -42,7 +43,15 @@ const ui = {
   palette: $("palette"),
   stats: $("stats"),
   download: $("download"),
+  cloud: $("colour-cloud"),
+  cloudSpace: $("colour-cloud-space"),
+  cloudFrame: $("colour-cloud-frame"),
+  cloudPlay: $("colour-cloud-play"),
+  cloudCaption: $("colour-cloud-caption"),
 };
+
+/** How many of the photo's colours the colour cloud shows. */
+const CLOUD_SAMPLE = 2500;
 
 /** The image being worked on: {name, bytes, imageData}. @type {{name: string, bytes: number, imageData: ImageData} | null} */
 let current = null;
@@ -54,8 +63,13 @@ let explorerStarted = false;
 let restartNote = "";
 /** The object URL behind the download link, revoked when replaced. */
 let downloadUrl = "";
+/** The result on screen, for lighting up one palette entry's pixels. @type {{rgba: Uint8Array, indices: Uint8Array, width: number, height: number, chosen: number} | null} */
+let shown = null;
 
 const client = new WorkerClient({ onStatus: showBootStatus, onBootError: showBootError });
+const cloud = setUpCloud({
+  canvas: ui.cloud, space: ui.cloudSpace, frame: ui.cloudFrame, play: ui.cloudPlay, caption: ui.cloudCaption,
+});
 const compare = setUpCompare({
   root: ui.compare, original: ui.original, result: ui.result, split: ui.compareSplit, zoom: ui.compareZoom,
 });
@@ -161,6 +175,8 @@ async function openUserFile(file) {
 }
 
 function clearResult() {
+  shown = null;
+  cloud.clear();
   clearCanvas(ui.result);
   ui.resultCaption.textContent = "";
   ui.palette.replaceChildren();
@@ -211,6 +227,7 @@ async function run() {
       maxIter,
       dither,
       colourSpace,
+      cloud: CLOUD_SAMPLE,
       onProgress: ({ phase, n_iter = 0, fraction = 0 }) => {
         if (phase === "dither") {
           ui.progress.value = fraction;
@@ -223,7 +240,10 @@ async function run() {
     });
     drawRgba(ui.result, quantized.rgba, width, height);
     compare.update();
-    drawPalette(ui.palette, quantized.palette);
+    // The indices travel to the worker for the PNG below; this copy stays for lighting up an entry.
+    shown = { rgba: quantized.rgba, indices: quantized.indices.slice(), width, height, chosen: -1 };
+    drawPalette(ui.palette, quantized.palette, showEntry);
+    cloud.show(quantized, quantized.palette);
     // From the pixels sent to the result drawn; bench/browser.py reads this measure.
     const seconds = performance.measure("kmeans:quantize", { start: started }).duration / 1000;
     ui.resultCaption.textContent = countOf(quantized.n_colors, "colour");
@@ -261,6 +281,26 @@ async function run() {
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") return;
     showError(error);
+  }
+}
+
+/**
+ * Light up the pixels of palette entry `index` in the result (fading the rest), or, chosen again, show
+ * the result as it is.
+ * @param {number} index
+ */
+function showEntry(index) {
+  if (!shown) return;
+  shown.chosen = shown.chosen === index ? -1 : index;
+  const { rgba, indices, width, height, chosen } = shown;
+  [...ui.palette.children].forEach((swatch, i) => swatch.setAttribute("aria-pressed", String(i === chosen)));
+  drawRgba(ui.result, chosen < 0 ? rgba : highlightEntry(rgba, indices, chosen), width, height);
+  compare.update();
+  if (chosen >= 0) {
+    let count = 0;
+    for (const i of indices) if (i === chosen) count++;
+    const colour = /** @type {HTMLElement} */ (ui.palette.children[chosen]).dataset.colour;
+    say(`${colour}: ${count.toLocaleString("en")} pixels (${((100 * count) / indices.length).toFixed(1)}%) lit up in the result; choose it again to see them all.`);
   }
 }
 
@@ -358,9 +398,9 @@ function wire() {
   });
 }
 
-/** The view the URL hash asks for: "clusters" for #clusters, else "compress". */
+/** The view the URL hash asks for: "clusters" for #clusters (also with a shared link's parameters), else "compress". */
 function currentView() {
-  return location.hash === "#clusters" ? "clusters" : "compress";
+  return location.hash === "#clusters" || location.hash.startsWith("#clusters?") ? "clusters" : "compress";
 }
 
 /** Show the view named by the URL hash, and mark its tab. */

@@ -133,16 +133,17 @@ export function describePsnr(psnr, digits = 2) {
  * Quantize an image in the worker; the pixels are copied, so `imageData` stays drawable.
  * @param {import("./worker-client.js").WorkerClient} client
  * @param {ImageData} imageData
- * @param {{nColors: number, seed: number, maxIter: number, dither: number, colourSpace: string,
- *          onProgress?: (payload: import("./protocol.js").ProgressPayload) => void}} options
+ * @param {{nColors: number, seed: number, maxIter: number, dither: number, colourSpace: string, cloud?: number,
+ *          onProgress?: (payload: import("./protocol.js").ProgressPayload) => void}} options cloud: how many of
+ *   the photo's colours the reply samples for the colour cloud (0, the default: none)
  * @returns {Promise<import("./protocol.js").QuantizeResult>}
  */
-export function quantizeImage(client, imageData, { nColors, seed, maxIter, dither, colourSpace, onProgress }) {
+export function quantizeImage(client, imageData, { nColors, seed, maxIter, dither, colourSpace, cloud = 0, onProgress }) {
   const { width, height } = imageData;
   const pixels = new Uint8Array(imageData.data);
   return client.request(
     REQUEST.QUANTIZE,
-    { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter, dither, colour_space: colourSpace },
+    { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter, dither, colour_space: colourSpace, cloud },
     { transfer: [pixels.buffer], onProgress },
   );
 }

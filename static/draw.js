@@ -74,8 +74,9 @@ export function hexColour(palette, index) {
  * Fill `container` with one swatch per palette colour, labelled with its hex code (text only, never HTML).
  * @param {HTMLElement} container
  * @param {Uint8Array} palette RGBA
+ * @param {(index: number) => void} [onChoose] makes each swatch a toggle button that calls it with its index
  */
-export function drawPalette(container, palette) {
+export function drawPalette(container, palette, onChoose) {
   const swatches = [];
   for (let index = 0; index < palette.length / 4; index++) {
     const swatch = document.createElement("li");
@@ -88,138 +89,55 @@ export function drawPalette(container, palette) {
     const label = document.createElement("span");
     label.textContent = alpha === 0 ? "transparent" : colour;
     swatch.append(label);
+    if (onChoose) {
+      swatch.setAttribute("role", "button");
+      swatch.tabIndex = 0;
+      swatch.setAttribute("aria-pressed", "false");
+      swatch.title += ": show its pixels";
+      swatch.addEventListener("click", () => onChoose(index));
+      swatch.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        onChoose(index);
+      });
+    }
     swatches.push(swatch);
   }
   container.replaceChildren(...swatches);
 }
 
-// -- the clustering explorer's plots --------------------------------------------------------------
-
-/** Cluster colours 0, 1, 2, ... (matplotlib's tab10, as kmeans.figures uses). */
-export const CLUSTER_COLOURS = [
-  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-];
-
-const PLOT_MARGIN = 28;
-
 /**
- * The data rectangle shown by a scatter plot: the points' bounds plus 5% on each side.
- * @param {Float64Array} points2d x0, y0, x1, y1, ...
- * @returns {{xMin: number, xMax: number, yMin: number, yMax: number}}
+ * A copy of a quantized image in which only the pixels of palette entry `index` keep their colour; the
+ * others fade to a light grey, so the entry's pixels stand out.
+ * @param {Uint8Array} rgba RGBA bytes, 4 per pixel
+ * @param {Uint8Array} indices one palette index per pixel
+ * @param {number} index
  */
-export function plotBounds(points2d) {
-  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
-  for (let i = 0; i < points2d.length; i += 2) {
-    xMin = Math.min(xMin, points2d[i]); xMax = Math.max(xMax, points2d[i]);
-    yMin = Math.min(yMin, points2d[i + 1]); yMax = Math.max(yMax, points2d[i + 1]);
-  }
-  const padX = (xMax - xMin || 1) * 0.05;
-  const padY = (yMax - yMin || 1) * 0.05;
-  return { xMin: xMin - padX, xMax: xMax + padX, yMin: yMin - padY, yMax: yMax + padY };
-}
-
-/**
- * Functions between data coordinates and canvas pixels for a plot area.
- * @param {HTMLCanvasElement} canvas
- * @param {{xMin: number, xMax: number, yMin: number, yMax: number}} bounds
- */
-export function plotScale(canvas, bounds) {
-  const width = canvas.width - 2 * PLOT_MARGIN;
-  const height = canvas.height - 2 * PLOT_MARGIN;
-  return {
-    x: (/** @type {number} */ value) => PLOT_MARGIN + ((value - bounds.xMin) / (bounds.xMax - bounds.xMin)) * width,
-    y: (/** @type {number} */ value) => PLOT_MARGIN + (1 - (value - bounds.yMin) / (bounds.yMax - bounds.yMin)) * height,
-    /** Canvas pixel → data coordinates. */
-    invert: (/** @type {number} */ px, /** @type {number} */ py) => [
-      bounds.xMin + ((px - PLOT_MARGIN) / width) * (bounds.xMax - bounds.xMin),
-      bounds.yMin + (1 - (py - PLOT_MARGIN) / height) * (bounds.yMax - bounds.yMin),
-    ],
-  };
-}
-
-/**
- * Draw the points (coloured by cluster once there are labels), each centroid's trail and the centroids.
- * @param {HTMLCanvasElement} canvas
- * @param {object} view
- * @param {Float64Array} view.points2d
- * @param {{xMin: number, xMax: number, yMin: number, yMax: number}} view.bounds
- * @param {Int32Array | null} view.labels
- * @param {Float64Array[]} view.trail2d centroids (k * 2) before the first step and after each step
- * @param {number[][]} view.clicks positions placed by clicking, not yet centroids
- */
-export function drawScatter(canvas, { points2d, bounds, labels, trail2d, clicks }) {
-  const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-  const scale = plotScale(canvas, bounds);
-  context.clearRect(0, 0, canvas.width, canvas.height);
-  context.fillStyle = "#ffffff";
-  context.fillRect(0, 0, canvas.width, canvas.height);
-  context.strokeStyle = "#d9dde5";
-  context.strokeRect(PLOT_MARGIN, PLOT_MARGIN, canvas.width - 2 * PLOT_MARGIN, canvas.height - 2 * PLOT_MARGIN);
-
-  const n = points2d.length / 2;
-  const radius = n > 20000 ? 1 : n > 2000 ? 1.8 : 3.2;
-  context.globalAlpha = n > 20000 ? 0.35 : 0.75;
-  for (let i = 0; i < n; i++) {
-    context.fillStyle = labels ? CLUSTER_COLOURS[labels[i] % CLUSTER_COLOURS.length] : "#8a93a6";
-    context.fillRect(scale.x(points2d[2 * i]) - radius / 2, scale.y(points2d[2 * i + 1]) - radius / 2, radius, radius);
-  }
-  context.globalAlpha = 1;
-
-  if (trail2d.length > 0) {
-    const k = trail2d[0].length / 2;
-    context.lineWidth = 1.5;
-    for (let j = 0; j < k; j++) {
-      context.strokeStyle = "#1d2330";
-      context.beginPath();
-      trail2d.forEach((centroids, step) => {
-        const x = scale.x(centroids[2 * j]);
-        const y = scale.y(centroids[2 * j + 1]);
-        if (step === 0) context.moveTo(x, y);
-        else context.lineTo(x, y);
-      });
-      context.stroke();
-      for (const centroids of trail2d.slice(0, -1)) {
-        context.fillStyle = "#1d2330";
-        context.beginPath();
-        context.arc(scale.x(centroids[2 * j]), scale.y(centroids[2 * j + 1]), 2.5, 0, 2 * Math.PI);
-        context.fill();
-      }
+export function highlightEntry(rgba, indices, index) {
+  const out = new Uint8Array(rgba.length);
+  for (let i = 0; i < indices.length; i++) {
+    const o = 4 * i;
+    if (indices[i] === index) {
+      out[o] = rgba[o]; out[o + 1] = rgba[o + 1]; out[o + 2] = rgba[o + 2];
+    } else {
+      out[o] = 0.2 * rgba[o] + 188; out[o + 1] = 0.2 * rgba[o + 1] + 188; out[o + 2] = 0.2 * rgba[o + 2] + 188;
     }
-    const last = trail2d[trail2d.length - 1];
-    for (let j = 0; j < k; j++) drawCentroid(context, scale.x(last[2 * j]), scale.y(last[2 * j + 1]), CLUSTER_COLOURS[j % CLUSTER_COLOURS.length]);
+    out[o + 3] = 255;
   }
-  clicks.forEach(([x, y], j) => drawCentroid(context, scale.x(x), scale.y(y), CLUSTER_COLOURS[j % CLUSTER_COLOURS.length]));
+  return out;
 }
 
-/**
- * A centroid marker: a cross in the cluster's colour with a dark outline.
- * @param {CanvasRenderingContext2D} context
- * @param {number} x
- * @param {number} y
- * @param {string} colour
- */
-function drawCentroid(context, x, y, colour) {
-  const size = 8;
-  context.lineCap = "round";
-  for (const [width, style] of [[7, "#1d2330"], [3.5, colour]]) {
-    context.lineWidth = /** @type {number} */ (width);
-    context.strokeStyle = /** @type {string} */ (style);
-    context.beginPath();
-    context.moveTo(x - size, y - size); context.lineTo(x + size, y + size);
-    context.moveTo(x + size, y - size); context.lineTo(x - size, y + size);
-    context.stroke();
-  }
-}
+// -- charts ----------------------------------------------------------------------------------------
 
 /**
- * A small line chart with dots, e.g. inertia per iteration or the elbow curve.
+ * A small line chart with dots, e.g. inertia per iteration, the elbow curve or the silhouette.
  * @param {HTMLCanvasElement} canvas
  * @param {number[]} xs
  * @param {number[]} ys
- * @param {{highlight?: number, empty?: string}} [options] highlight: the x to mark
+ * @param {{highlight?: number, best?: number, empty?: string, yMin?: number}} [options] highlight: the x
+ *   to mark (the current K); best: an x to ring (the best K); yMin: the bottom of the y axis (default 0)
  */
-export function drawLineChart(canvas, xs, ys, { highlight, empty = "" } = {}) {
+export function drawLineChart(canvas, xs, ys, { highlight, best, empty = "", yMin = 0 } = {}) {
   const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
   context.clearRect(0, 0, canvas.width, canvas.height);
   context.fillStyle = "#ffffff";
@@ -232,14 +150,14 @@ export function drawLineChart(canvas, xs, ys, { highlight, empty = "" } = {}) {
   }
   const left = 44, right = 10, top = 10, bottom = 22;
   const xMin = Math.min(...xs), xMax = Math.max(...xs, xMin + 1);
-  const yMax = Math.max(...ys) || 1;
+  const yMax = Math.max(...ys, yMin + 1e-12) || 1;
   const px = (/** @type {number} */ x) => left + ((x - xMin) / (xMax - xMin)) * (canvas.width - left - right);
-  const py = (/** @type {number} */ y) => top + (1 - y / yMax) * (canvas.height - top - bottom);
+  const py = (/** @type {number} */ y) => top + (1 - (y - yMin) / (yMax - yMin)) * (canvas.height - top - bottom);
   context.strokeStyle = "#d9dde5";
   context.strokeRect(left, top, canvas.width - left - right, canvas.height - top - bottom);
   context.fillStyle = "#5b6475";
   context.fillText(formatNumber(yMax), 2, top + 10);
-  context.fillText("0", 30, canvas.height - bottom);
+  context.fillText(formatNumber(yMin), 2, canvas.height - bottom);
   context.fillText(String(xMin), left, canvas.height - 6);
   context.fillText(String(xMax), canvas.width - right - 14, canvas.height - 6);
   context.strokeStyle = "#2f5bd3";
@@ -252,6 +170,13 @@ export function drawLineChart(canvas, xs, ys, { highlight, empty = "" } = {}) {
     context.beginPath();
     context.arc(px(x), py(ys[i]), x === highlight ? 5 : 3, 0, 2 * Math.PI);
     context.fill();
+    if (x === best) {
+      context.strokeStyle = "#1d2330";
+      context.lineWidth = 1.5;
+      context.beginPath();
+      context.arc(px(x), py(ys[i]), 8, 0, 2 * Math.PI);
+      context.stroke();
+    }
   });
 }
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import numpy as np
 import pytest
-from kmeans import load_points, make_points
+from kmeans import KMeans, load_points, make_points
+from kmeans.datasets import POINT_KINDS
 
 
 def _npy(array, **options) -> bytes:
@@ -122,7 +124,12 @@ def test_missing_file_is_an_os_error(tmp_path):
 
 # -- make_points ----------------------------------------------------------------------------
 
-KINDS = ["blobs", "unequal", "elongated", "noise"]
+KINDS = list(POINT_KINDS)
+
+
+def test_point_kinds_in_menu_order():
+    assert POINT_KINDS == ("blobs", "unequal", "elongated", "noise", "rings", "moons", "smiley",
+                           "anisotropic", "outliers")
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=KINDS)
@@ -141,13 +148,23 @@ def test_make_points_is_deterministic_by_seed(kind):
 @pytest.mark.parametrize(
     "kind, groups, sizes",
     [("blobs", 3, [100, 100, 101]), ("unequal", 3, [210, 45, 46]),
-     ("elongated", 3, [100, 100, 101]), ("noise", 1, [301])],
+     ("elongated", 3, [100, 100, 101]), ("noise", 1, [301]), ("rings", 2, [150, 151]),
+     ("moons", 2, [150, 151]), ("smiley", 4, [135, 45, 45, 76]), ("anisotropic", 3, [100, 100, 101]),
+     ("outliers", 4, [95, 95, 96, 15])],
     ids=KINDS,
 )
 def test_make_points_groups(kind, groups, sizes):
     _, y = make_points(kind, n_points=301, seed=0)
     assert np.bincount(y).tolist() == sizes
     assert len(set(y.tolist())) == groups
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=KINDS)
+@pytest.mark.parametrize("n_points", [0, 1, 2, 3, 7, 1001])
+def test_make_points_honours_n_points(kind, n_points):
+    X, y = make_points(kind, n_points=n_points, seed=1)
+    assert X.shape == (n_points, 2) and y.shape == (n_points,)
+    assert np.isfinite(X).all()
 
 
 def test_make_points_blobs_are_separated():
@@ -161,6 +178,85 @@ def test_make_points_noise_range():
     assert X.min() >= 0 and X.max() < 8
 
 
+# The sets that show where K-means fails: each is what it says, and K-means with the right
+# K does not find its groups.
+
+def _agreement(truth, labels):
+    """Share of points whose K-means label maps to their group, under the best such mapping."""
+    n_groups = truth.max() + 1
+    return max(np.mean(np.array(mapping)[labels] == truth)
+               for mapping in itertools.permutations(range(n_groups)))
+
+
+def _gap(A, B):
+    """Smallest distance between a point of A and a point of B."""
+    return np.sqrt(((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=2)).min()
+
+
+def _kmeans_labels(X, k):
+    return KMeans(k, random_state=0).fit(X).labels_
+
+
+def test_rings_are_concentric_and_kmeans_cuts_them_in_half():
+    X, y = make_points("rings", n_points=400, seed=0)
+    radius = np.hypot(*(X - X.mean(axis=0)).T)
+    assert radius[y == 0].max() < radius[y == 1].min()  # the radii separate the rings
+    assert _gap(X[y == 0], X[y == 1]) > 0.5
+    # K-means with K=2 splits the plane by a straight line: half of each ring on each side.
+    assert _agreement(y, _kmeans_labels(X, 2)) < 0.7
+
+
+def test_moons_interleave_and_kmeans_mixes_them():
+    X, y = make_points("moons", n_points=400, seed=0)
+    upper, lower = X[y == 0], X[y == 1]
+    # Each moon reaches into the other's hollow: neither x nor y alone separates them ...
+    assert np.percentile(upper[:, 0], 95) > np.percentile(lower[:, 0], 5) + 2
+    assert np.percentile(upper[:, 1], 5) < np.percentile(lower[:, 1], 95) - 0.5
+    # ... yet a gap runs between them all along.
+    assert _gap(upper, lower) > 0.3
+    assert _agreement(y, _kmeans_labels(X, 2)) < 0.9
+
+
+def test_smiley_has_a_face_and_kmeans_does_not_see_it():
+    X, y = make_points("smiley", n_points=400, seed=0)
+    centre = X[y == 0].mean(axis=0)
+    radius = np.hypot(*(X - centre).T)
+    assert radius[y == 0].min() > radius[y != 0].max()  # eyes and mouth inside the outline
+    eyes = [X[y == g].mean(axis=0) for g in (1, 2)]
+    assert eyes[0][0] < centre[0] < eyes[1][0] and min(eyes[0][1], eyes[1][1]) > centre[1]
+    assert X[y == 3][:, 1].max() < centre[1]  # the mouth below the middle
+    assert min(_gap(X[y == g], X[y != g]) for g in range(4)) > 0.5
+    assert _agreement(y, _kmeans_labels(X, 4)) < 0.8
+
+
+def test_anisotropic_groups_are_long_parallel_and_kmeans_cuts_across():
+    X, y = make_points("anisotropic", n_points=600, seed=0)
+    axes = []
+    for g in range(3):
+        spread, directions = np.linalg.eigh(np.cov(X[y == g].T))
+        assert spread[1] > 16 * spread[0]  # 4 times longer than wide
+        axes.append(directions[:, 1])
+    assert all(abs(axes[0] @ axis) > 0.99 for axis in axes)  # parallel
+    assert _agreement(y, _kmeans_labels(X, 3)) < 0.8
+
+
+def test_outliers_are_far_and_pull_the_centroids():
+    X, y = make_points("outliers", n_points=300, seed=0)
+    outliers = y == 3
+    assert outliers.sum() == 15
+    means = np.array([X[y == g].mean(axis=0) for g in range(3)])
+    nearest = np.sqrt(((X[outliers, None, :] - means[None]) ** 2).sum(axis=2)).min(axis=1)
+    assert nearest.min() > 4.0
+    # Without the outliers K-means finds the blobs' means; with them, its centroids move.
+    clean = KMeans(3, random_state=0).fit(X[~outliers]).cluster_centers_
+    pulled = KMeans(3, random_state=0).fit(X).cluster_centers_
+    shift = lambda centers: np.sqrt(((centers[:, None] - means[None]) ** 2).sum(axis=2)).min(axis=1).max()
+    assert shift(clean) < 1e-9 and shift(pulled) > 0.2
+    # Even a fourth cluster does not gather them: they lie all around, so their mean is in the middle.
+    assert np.bincount(_kmeans_labels(X, 4)[outliers]).max() < outliers.sum()
+
+
 def test_make_points_unknown_kind():
-    with pytest.raises(ValueError, match=r"Unknown kind 'moons'; use 'blobs'"):
-        make_points("moons")
+    with pytest.raises(ValueError, match=r"Unknown kind 'stars'; use one of: blobs, unequal, elongated, noise, "
+                                         r"rings, moons, smiley, anisotropic, outliers$"):
+        make_points("stars")

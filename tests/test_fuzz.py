@@ -71,6 +71,38 @@ def sized(draw, *names):
             **{name: draw(st.binary(min_size=sizes[name], max_size=sizes[name])) for name in names}}
 
 
+@st.composite
+def explorer(draw, *names):
+    """``points`` and ``n_features``, and the named arguments of matching sizes, half the time.
+
+    The other half, anything (random bytes and values). `names` may include
+    ``centroids``, ``labels`` (int32, one per point, in range), ``k`` and
+    ``projection``. Coordinates include repeats, so ties and duplicate
+    points come up.
+    """
+    if draw(st.booleans()):
+        buffered = {name: draw(buffers) for name in ("points", *names) if name != "k"}
+        return {"n_features": draw(values), **buffered, **({"k": draw(values)} if "k" in names else {})}
+    n_features, n_points = draw(st.sampled_from([2, 3, 4, 1])), draw(st.integers(1, 16))
+    k = draw(st.integers(1, n_points))
+    coordinate = st.one_of(st.floats(-1e3, 1e3), st.sampled_from([0.0, 1.0, -2.5]))
+
+    def floats(size):
+        return np.array(draw(st.lists(coordinate, min_size=size, max_size=size)), dtype=np.float64).tobytes()
+
+    sizes = {"centroids": k * n_features, "projection": 3 * n_features}
+    made = {"points": floats(n_points * n_features), "n_features": n_features}
+    for name in names:
+        if name == "k":
+            made["k"] = k
+        elif name == "labels":
+            made["labels"] = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n_points, max_size=n_points)),
+                                      dtype=np.int32).tobytes()
+        else:
+            made[name] = floats(sizes[name])
+    return made
+
+
 def _with(base, **more):
     return st.tuples(base, st.fixed_dictionaries(more)).map(lambda parts: {**parts[0], **parts[1]})
 
@@ -87,7 +119,18 @@ REQUESTS = {
                                              "seed": values, "centroids_2d": buffers, "projection": buffers}),
     "step": st.fixed_dictionaries({"points": buffers, "n_features": values, "centroids": buffers,
                                    "projection": buffers}),
-    "elbow": st.fixed_dictionaries({"points": buffers, "n_features": values, "k_max": values, "seed": values}),
+    "elbow": _with(explorer(), k_max=st.one_of(st.integers(1, 12), values), seed=values),
+    "points_dataset": _with(explorer(), standardise=st.one_of(st.booleans(), values)),
+    "seeding": _with(explorer("k", "projection"), seed=values),
+    # The previous labels as made, none (the first assignment) or any bytes.
+    "assign": st.tuples(explorer("centroids", "labels"), st.one_of(st.just("as made"), st.none(), buffers)).map(
+        lambda parts: parts[0] if parts[1] == "as made" else {**parts[0], "labels": parts[1]}),
+    "update": explorer("centroids", "labels", "projection"),
+    "source": st.fixed_dictionaries({"name": st.one_of(st.sampled_from(["find_closest_centroids", "compute_centroids",
+                                                                        "greedy_kmeans_plusplus"]),
+                                                       st.text(max_size=12), values)}),
+    "restarts": _with(explorer("k"), init=st.sampled_from(["random", "k-means++", "click", "x"]), seed=values,
+                      n_runs=st.one_of(st.integers(0, 101), values), max_iter=st.one_of(st.integers(0, 30), values)),
     "figure_png": st.fixed_dictionaries({"points": buffers, "n_features": values, "labels": buffers,
                                          "history": buffers, "projection": buffers, "k": values}),
     # (A valid step commits 48 MB or quantizes 2 megapixels: only steps to refuse are drawn.)

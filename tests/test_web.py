@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import kmeans._coarse_to_fine
 import kmeans._distinct
 import numpy as np
 import pytest
-from kmeans import make_points, quantize_image, run_kmeans, web
+from kmeans import KMeans, kmeans_plusplus, make_points, quantize_image, run_kmeans, silhouette_score, web
 from kmeans.metrics import ssimulacra2
 from PIL import Image
 
@@ -213,3 +214,313 @@ def test_warm_up_commits_memory_in_steps_then_frees_it(monkeypatch):
     assert image.shape[0] * image.shape[1] >= kmeans._distinct.COUNTING_MIN_PIXELS and n_colors == 16
     distinct = np.unique(image.reshape(-1, 4), axis=0).shape[0]
     assert distinct > kmeans._coarse_to_fine.MIDDLE_MIN_COLOURS
+
+
+# -- the explorer's newer requests -----------------------------------------------------------
+
+def _three_d(n=120, seed=3):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(c, 0.6, size=(n // 3, 3)) for c in ([0, 0, 0], [4, 1, 0], [1, 4, 2])])
+    return web.points_dataset(X.tobytes(), 3)
+
+
+@pytest.mark.parametrize("seed, k", [(0, 1), (0, 3), (7, 5), (11, 8), (2, 20)])
+def test_seeding_shows_the_kmeans_plusplus_centroids(seed, k):
+    data = web.sample_points("unequal", 200, 1)
+    X = data["points"].reshape(-1, 2)
+    reply = web.seeding(data["points"], 2, k, seed=seed, projection=data["projection"])
+    centers, indices = kmeans_plusplus(X, k, seed=seed)
+    assert reply["indices"].dtype == np.int32 and reply["indices"].tolist() == indices.tolist()
+    np.testing.assert_array_equal(reply["centroids"], centers.reshape(-1))
+    init = web.init_centroids(data["points"], 2, k, "k-means++", seed, projection=data["projection"])
+    np.testing.assert_array_equal(reply["centroids"], init["centroids"])
+    np.testing.assert_array_equal(reply["centroids_2d"], init["centroids_2d"])
+
+    n_trials = reply["n_trials"]
+    assert n_trials == 2 + int(np.log(k))
+    candidates = reply["candidates"].reshape(k, n_trials)
+    weights = reply["weights"].reshape(k, X.shape[0])
+    assert candidates.dtype == np.int32 and weights.dtype == np.float64
+    assert candidates[0].tolist() == [indices[0]] + [-1] * (n_trials - 1)
+    np.testing.assert_array_equal(weights[0], 1.0)
+    for c in range(1, k):
+        assert indices[c] in candidates[c] and (candidates[c] >= 0).all()
+        # Row c: each point's squared distance to its nearest earlier centroid.
+        nearest = ((X[:, None, :] - X[indices[:c]][None, :, :]) ** 2).sum(axis=2).min(axis=1)
+        np.testing.assert_allclose(weights[c], nearest, rtol=1e-12, atol=1e-12)
+        assert (weights[c][candidates[c]] > 0).all()  # a drawn row is never an earlier centroid
+
+
+def test_watching_the_seeding_changes_nothing():
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    calls = []
+    watched = kmeans_plusplus(X, 9, seed=4, on_center=lambda *args: calls.append(args))
+    plain = kmeans_plusplus(X, 9, seed=4)
+    for a, b in zip(watched, plain):
+        np.testing.assert_array_equal(a, b)
+    assert [call[0] for call in calls] == list(range(9))
+    assert [call[1] for call in calls] == plain[1].tolist()
+
+
+def test_seeding_refuses_a_reply_too_big(monkeypatch):
+    monkeypatch.setattr(web, "SEEDING_MAX_WEIGHTS", 100)
+    data = web.sample_points("blobs", 60, 0)
+    with pytest.raises(ValueError, match=r"K=2 centroids among 60 points needs 120 values; the limit is 100"):
+        web.seeding(data["points"], 2, 2)
+
+
+def _half_steps(points, n_features, centroids, projection=None, labels_as=bytes):
+    """Alternate assign and update until assign says converged: the centroids after each update, the last assign."""
+    trail, labels = [], None
+    while True:
+        assigned = web.assign(points, n_features, centroids, labels)
+        if assigned["converged"]:
+            return trail, assigned
+        labels = labels_as(assigned["labels"].tobytes())
+        updated = web.update(points, n_features, centroids, labels, projection)
+        centroids = updated["centroids"]
+        trail.append(updated)
+        assert len(trail) < 100
+
+
+@pytest.mark.parametrize("init, seed, labels_as", [("random", 5, bytes), ("random", 0, memoryview),
+                                                   ("k-means++", 3, bytes)])
+def test_assign_and_update_reproduce_run_kmeans(init, seed, labels_as):
+    data = web.sample_points("unequal", 300, 2)
+    X = data["points"].reshape(-1, 2)
+    start = web.init_centroids(data["points"], 2, 4, init, seed)["centroids"]
+    centroids, idx, history = run_kmeans(X, start.reshape(4, 2), max_iters=300)
+    trail, last = _half_steps(data["points"], 2, start, data["projection"], labels_as)
+    # One update per round of run_kmeans, bit for bit, and converged where it breaks.
+    assert len(trail) == len(history) - 1
+    for updated, expected in zip(trail, history[1:]):
+        np.testing.assert_array_equal(updated["centroids"].reshape(4, 2), expected)
+    np.testing.assert_array_equal(last["labels"], idx)
+    assert last["changed"] == 0 and not last["changed_mask"].any()
+    assert last["inertia"] == pytest.approx(((X - centroids[idx]) ** 2).sum(), rel=1e-12)
+    assert trail[-1]["inertia"] == last["inertia"]
+    assert trail[-1]["moved"] > 0
+
+
+def test_assign_and_update_in_three_dimensions():
+    data = _three_d()
+    X = data["points"].reshape(-1, 3)
+    start = web.init_centroids(data["points"], 3, 3, "random", 1)["centroids"]
+    _c, _idx, history = run_kmeans(X, start.reshape(3, 3), max_iters=300)
+    trail, _last = _half_steps(data["points"], 3, start, data["projection"])
+    np.testing.assert_array_equal(trail[-1]["centroids"].reshape(3, 3), history[-1])
+    assert trail[-1]["centroids_2d"].shape == (6,)
+
+
+def test_assign_reports_what_changed():
+    data = web.sample_points("blobs", 300, 0)
+    X = data["points"].reshape(-1, 2)
+    centroids = np.array([[2.0, 5.0], [6.0, 3.0], [3.0, 1.0]])
+    first = web.assign(data["points"], 2, centroids.tobytes())
+    assert first["labels"].dtype == np.int32 and first["changed_mask"].dtype == np.uint8
+    assert first["changed"] == 300 and first["changed_mask"].all() and not first["converged"]
+    assert first["inertia"] == pytest.approx(((X - centroids[first["labels"]]) ** 2).sum())
+    previous = first["labels"].copy()
+    previous[:7] = (previous[:7] + 1) % 3
+    again = web.assign(data["points"], 2, centroids.tobytes(), previous.tobytes())
+    assert again["changed"] == 7 and again["changed_mask"].tolist() == [1] * 7 + [0] * 293
+    assert not again["converged"]
+
+
+def test_update_moves_centroids_to_the_means():
+    X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 0.0], [10.0, 4.0]])
+    centroids = np.array([[1.0, 1.0], [9.0, 2.0], [50.0, 50.0]])  # the third gets no points
+    labels = np.array([0, 0, 1, 1], dtype=np.int32)
+    reply = web.update(X.tobytes(), 2, centroids.tobytes(), labels.tobytes())
+    np.testing.assert_array_equal(reply["centroids"].reshape(3, 2), [[1, 0], [10, 2], [50, 50]])
+    assert reply["moved"] == pytest.approx(1.0)
+    assert reply["inertia"] == pytest.approx(1 + 1 + 4 + 4)
+    assert "centroids_2d" not in reply  # no projection given
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [(None, r"the labels are missing"),
+     (np.zeros(3, np.int32).tobytes(), r"expected one int32 label per point \(4\), got 12 bytes"),
+     (np.array([0, 1, 2, 1], np.int32).tobytes(), r"a label is outside 0 to 1: each names one of the 2 centroids"),
+     (np.array([0, -1, 0, 1], np.int32).tobytes(), r"a label is outside 0 to 1")],
+    ids=["missing", "too-short", "too-big", "negative"],
+)
+def test_labels_are_checked(labels, message):
+    X = np.arange(8.0).reshape(4, 2)
+    centroids = np.array([[0.0, 0.0], [5.0, 5.0]])
+    with pytest.raises(ValueError, match=message):
+        web.update(X.tobytes(), 2, centroids.tobytes(), labels)
+    if labels is not None:
+        with pytest.raises(ValueError, match=message):
+            web.assign(X.tobytes(), 2, centroids.tobytes(), labels)
+        with pytest.raises(ValueError, match=message):
+            web.figure_png(X.tobytes(), 2, labels, centroids.tobytes(), np.array([0, 0, 1, 0, 0, 1.0]), 2)
+
+
+def test_half_steps_refuse_bad_centroids():
+    X = np.arange(8.0).reshape(4, 2).tobytes()
+    with pytest.raises(ValueError, match=r"there are no centroids to step from"):
+        web.assign(X, 2, b"")
+    with pytest.raises(ValueError, match=r"a centroid contains NaN or infinity \(first at row 0, column 0: nan\)"):
+        web.update(X, 2, np.array([np.nan, 0.0]).tobytes(), np.zeros(4, np.int32).tobytes())
+
+
+@pytest.mark.parametrize("name", sorted(web._SOURCES))
+def test_source_is_the_shipped_function_with_its_marked_lines(name):
+    import importlib
+    import inspect
+
+    module_name, markers = web._SOURCES[name]
+    function = getattr(importlib.import_module(f"kmeans.{module_name}"), name)
+    reply = web.call("source", name=name)["result"]
+    assert reply["name"] == name and reply["module"] == f"kmeans/{module_name}.py"
+    assert reply["source"] == inspect.getsource(function)
+    assert reply["source"].startswith(f"def {name}(")
+    file_lines = Path(inspect.getsourcefile(function)).read_text().splitlines()
+    assert file_lines[reply["first_line"] - 1].startswith(f"def {name}(")
+    assert isinstance(reply["highlight"], list) and reply["highlight"] == sorted(reply["highlight"])
+    lines = reply["source"].splitlines()
+    highlighted = [lines[number - 1] for number in reply["highlight"]]
+    for marker in markers:  # every marker is still in the source, on a highlighted line
+        assert any(marker in line for line in highlighted), marker
+    assert all(any(marker in line for marker in markers) for line in highlighted)
+
+
+def test_source_highlights_the_lines_that_do_the_work():
+    lines = {name: [line.strip() for line in web.source(name)["source"].splitlines()] for name in web._SOURCES}
+    marked = {name: [lines[name][n - 1] for n in web.source(name)["highlight"]] for name in web._SOURCES}
+    assert marked["find_closest_centroids"] == [
+        "squared_distances = (differences**2).sum(axis=2)  # shape (m, k)", "return squared_distances.argmin(axis=1)"]
+    assert marked["compute_centroids"] == [
+        "members = X[idx == j]", "centroids[j] = members.mean(axis=0) if len(members) else fallback[j]"]
+    assert len(marked["greedy_kmeans_plusplus"]) == 3
+
+
+def test_source_refuses_other_names_and_notices_a_lost_marker(monkeypatch):
+    with pytest.raises(ValueError, match=r"no source to show for 'run_kmeans'; the page may ask for "
+                                         r"find_closest_centroids, compute_centroids, greedy_kmeans_plusplus"):
+        web.source("run_kmeans")
+    monkeypatch.setitem(web._SOURCES, "compute_centroids", ("steps", ("members = X[idx == j]", "np.median(")))
+    with pytest.raises(RuntimeError, match=r"'np.median\(' is no longer in the source of compute_centroids"):
+        web.source("compute_centroids")
+
+
+@pytest.mark.parametrize("init", ["random", "k-means++"])
+def test_restarts_are_runs_of_run_kmeans(init):
+    data = web.sample_points("unequal", 200, 3)
+    X = data["points"].reshape(-1, 2)
+    reply = web.restarts(data["points"], 2, 4, init, seed=10, n_runs=6, max_iter=50)
+    assert reply["seeds"].tolist() == list(range(10, 16))
+    assert reply["inertias"].dtype == np.float64 and reply["n_iter"].dtype == np.int32
+    for run, seed in enumerate(range(10, 16)):
+        start = web.init_centroids(data["points"], 2, 4, init, seed)["centroids"].reshape(4, 2)
+        centroids, idx, history = run_kmeans(X, start, max_iters=50)
+        assert reply["inertias"][run] == ((X - centroids[idx]) ** 2).sum()
+        assert reply["n_iter"][run] == len(history) - 1
+    assert reply["best"] == int(np.argmin(reply["inertias"]))
+    assert reply["inertias"][reply["best"]] == reply["inertias"].min()
+
+
+def test_restarts_take_seeds_up_to_the_last_one():
+    data = web.sample_points("blobs", 30, 0)
+    reply = web.restarts(data["points"], 2, 3, seed=2**32 - 2, n_runs=2)
+    assert reply["seeds"].tolist() == [2**32 - 2, 2**32 - 1]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"init": "click"}, r"^restarts need a random initialisation; choose 'random' or 'k-means\+\+'$"),
+     ({"init": "best"}, r"Unknown init 'best'"),
+     ({"n_runs": 0}, r"n_runs must be a whole number of at least 1, got 0"),
+     ({"n_runs": 101}, r"n_runs=101 is out of range: use 1 to 100"),
+     ({"max_iter": 10_001}, r"max_iter=10001 is out of range: use 1 to 10000"),
+     ({"seed": 2**32}, r"seed=4294967296 is out of range: use 0 to 4294967295"),
+     ({"seed": 2**32 - 5, "n_runs": 10},
+      r"10 runs from seed 4294967291 would need seeds up to 4294967300; seeds go up to 4294967295, "
+      r"so start at 4294967286 at most"),
+     ({"k": 31}, r"K=31 is more than the data has points")],
+)
+def test_restarts_refuse_bad_requests(changes, message):
+    data = web.sample_points("blobs", 30, 0)
+    with pytest.raises(ValueError, match=message):
+        web.restarts(data["points"], 2, **{"k": 3, **changes})
+
+
+def test_elbow_has_the_silhouette_of_each_fit():
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    data = web.sample_points("blobs", 300, 0)
+    X = data["points"].reshape(-1, 2)
+    reply = web.elbow(data["points"], 2, 8, 4)
+    assert reply["silhouette_k"].dtype == np.int32 and reply["silhouette_k"].tolist() == list(range(2, 9))
+    assert reply["silhouette_sample"] == 300
+    for k, value in zip(reply["silhouette_k"], reply["silhouette"]):
+        labels = KMeans(int(k), random_state=4).fit(X).labels_
+        assert value == pytest.approx(sklearn_metrics.silhouette_score(X, labels), rel=0, abs=1e-9)
+    assert int(reply["silhouette_k"][np.argmax(reply["silhouette"])]) == 3  # the blobs' own K
+
+
+def test_elbow_silhouette_stops_at_n_points_minus_one_and_samples_big_data(monkeypatch):
+    few = np.array([[0.0, 0.0], [0.0, 1.0], [5.0, 5.0], [5.0, 6.0]])
+    reply = web.elbow(few.tobytes(), 2, 10, 0)
+    assert reply["k"].tolist() == [1, 2, 3, 4] and reply["silhouette_k"].tolist() == [2, 3]
+    monkeypatch.setattr(web, "SILHOUETTE_MAX_POINTS", 100)
+    data = web.sample_points("blobs", 300, 0)
+    X = data["points"].reshape(-1, 2)
+    reply = web.elbow(data["points"], 2, 4, 6)
+    assert reply["silhouette_sample"] == 100
+    for k, value in zip(reply["silhouette_k"], reply["silhouette"]):
+        labels = KMeans(int(k), random_state=6).fit(X).labels_
+        assert value == silhouette_score(X, labels, sample_size=100, seed=6)
+
+
+def test_points_dataset_is_the_dataset_of_the_points():
+    data = web.sample_points("blobs", 300, 0)
+    again = web.points_dataset(data["points"], 2)
+    assert set(again) == set(data) and again["truth"] is None
+    for key in ("points", "projection", "points_2d"):
+        np.testing.assert_array_equal(again[key], data[key])
+    assert again["n_points"] == 300 and again["n_features"] == 2 and again["explained"] == 1.0
+    wide = _three_d()
+    assert wide["n_features"] == 3 and wide["points_2d"].shape == (240,)
+
+
+def test_standardise_gives_every_column_mean_0_and_spread_1():
+    X = np.column_stack([np.linspace(0, 1000, 50), np.linspace(-1, 1, 50) ** 3, np.full(50, 0.1)])
+    reply = web.points_dataset(X.tobytes(), 3, standardise=True)
+    Z = reply["points"].reshape(-1, 3)
+    np.testing.assert_allclose(Z[:, :2].mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(Z[:, :2].std(axis=0), 1, rtol=1e-12)
+    assert (Z[:, 2] == 0).all()  # a constant column stays 0, not rounding noise
+    np.testing.assert_array_equal(web.points_dataset(X.tobytes(), 3)["points"], X.reshape(-1))
+
+
+def test_sample_and_load_points_standardise_too():
+    data = web.sample_points("anisotropic", 200, 1, standardise=True)
+    X, truth = make_points("anisotropic", n_points=200, seed=1)
+    np.testing.assert_allclose(data["points"].reshape(-1, 2), (X - X.mean(axis=0)) / X.std(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(data["truth"], truth)
+    loaded = web.load_points(b"x,y\n1,10\n2,20\n3,30\n", "p.csv", standardise=True)
+    z = np.sqrt(1.5)  # (1 - 2) / std([1, 2, 3])
+    np.testing.assert_allclose(loaded["points"].reshape(-1, 2), [[-z, -z], [0, 0], [z, z]], rtol=1e-12)
+
+
+def test_one_point_of_many_features_can_be_drawn():
+    # Regression: a single row of 3 columns had no second principal axis, so its projection was refused.
+    reply = web.load_points(b"1,2,3\n", "one.csv")
+    assert reply["projection"].shape == (9,) and reply["points_2d"].tolist() == [0.0, 0.0]
+    one = web.points_dataset(np.array([1.0, 2.0, 3.0]).tobytes(), 3, standardise=True)
+    assert one["points"].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [((b"", 2**70), r"there are no points; the data needs at least one"),
+     ((np.arange(4.0).tobytes(), 1), r"the points need at least 2 features \(columns\) to be drawn; got 1"),
+     ((np.array([1.0, np.inf]).tobytes(), 2), r"the data contains NaN or infinity"),
+     ((np.arange(4.0).tobytes(), 2, "yes"), r"standardise must be true or false, got 'yes'")],
+    ids=["empty", "one-feature", "infinite", "standardise-not-a-flag"],
+)
+def test_points_dataset_refuses_bad_points(args, message):
+    with pytest.raises(ValueError, match=message):
+        web.points_dataset(*args)

@@ -8,6 +8,9 @@ Two faces over one engine:
 - a scikit-learn style estimator, :class:`KMeans`, and image compression,
   :func:`quantize_image`, built for speed and bounded memory.
 
+:func:`silhouette_score` (and :func:`silhouette_samples`) tells how well
+a clustering separates the data, for comparing numbers of clusters.
+
 Pillow (image files) and matplotlib (figures) are imported only by the
 functions that need them.
 """
@@ -17,6 +20,7 @@ from .cluster import KMeans
 from .datasets import load_points, make_points
 from .images import encode_png, load_image, png_bits, save_png
 from .quantize import QuantizedImage, quantize_image
+from .silhouette import silhouette_samples, silhouette_score
 from .steps import compute_centroids, find_closest_centroids, kmeans_init_centroids, run_kmeans
 
 __version__ = "0.1.0"
@@ -36,4 +40,6 @@ __all__ = [
     "quantize_image",
     "run_kmeans",
     "save_png",
+    "silhouette_samples",
+    "silhouette_score",
 ]

@@ -36,7 +36,14 @@ def _squared_distances_to_rows(X, rows):
     return out
 
 
-def greedy_kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=None):
+def local_trials(n_clusters: int) -> int:
+    """Candidates drawn per center by default: ``2 + int(log(n_clusters))``, as scikit-learn."""
+    return 2 + int(np.log(n_clusters))
+
+
+def greedy_kmeans_plusplus(
+    X, n_clusters, sample_weight, rng, n_local_trials=None, *, on_center=None
+):
     """Greedy k-means++ (assumes validated input).
 
     The first center is a row drawn with probability proportional to its
@@ -46,6 +53,18 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=Non
     leaves the smallest total weighted ``D^2``. This is scikit-learn's greedy
     variant, with ``2 + log(n_clusters)`` trials by default.
 
+    Parameters
+    ----------
+    on_center : callable, optional
+        Watches the seeding (the page shows it): called once per center as
+        ``on_center(c, chosen_index, candidates, closest_sq_before)``.
+        `candidates` are the rows drawn for center `c` (just the chosen row
+        for ``c = 0``); `closest_sq_before` is every row's ``D(x)^2`` before
+        center `c`, which times the weights gave the draw its odds (all ones
+        for ``c = 0``, drawn by weight alone). The arrays are the
+        algorithm's own: read them, do not modify them. Watching changes
+        no result.
+
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features)
@@ -54,7 +73,7 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=Non
     """
     n_features = X.shape[1]
     if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
+        n_local_trials = local_trials(n_clusters)
     centers = np.empty((n_clusters, n_features), dtype=np.float64)
     indices = np.empty(n_clusters, dtype=np.intp)
 
@@ -62,6 +81,8 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=Non
     first = int(_weighted_draw(cumulative, rng.random(1) * cumulative[-1])[0])
     centers[0] = X[first]
     indices[0] = first
+    if on_center is not None:
+        on_center(0, first, np.array([first], dtype=np.intp), np.ones(X.shape[0]))
     closest_sq = _squared_distances_to_rows(X, X[first : first + 1])[0]
 
     for c in range(1, n_clusters):
@@ -74,6 +95,8 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, rng, n_local_trials=Non
         best = int(np.argmin(potentials))  # the first of equal potentials, as a strict < scan
         centers[c] = X[candidates[best]]
         indices[c] = candidates[best]
+        if on_center is not None:
+            on_center(c, int(candidates[best]), candidates, closest_sq)
         closest_sq = candidate_sq[best].copy()
     return centers, indices
 
@@ -93,7 +116,9 @@ def random_rows(X, n_clusters, sample_weight, rng):
     return X[indices].copy(), indices
 
 
-def kmeans_plusplus(X, n_clusters, *, sample_weight=None, seed=None, n_local_trials=None):
+def kmeans_plusplus(
+    X, n_clusters, *, sample_weight=None, seed=None, n_local_trials=None, on_center=None
+):
     """Choose `n_clusters` initial centers from the rows of `X` by k-means++.
 
     Parameters
@@ -107,6 +132,14 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, seed=None, n_local_tri
         Source of randomness. The same int gives the same centers everywhere.
     n_local_trials : int, default=None
         Candidates tried for each center; None means ``2 + int(log(n_clusters))``.
+    on_center : callable, default=None
+        Called once per center, in order, as ``on_center(c, chosen_index,
+        candidates, closest_sq_before)``: the index of center `c`'s row,
+        the rows drawn as its candidates (the best one is kept; only the
+        chosen row for the first center), and the squared distance of every
+        row to its nearest earlier center, by which (times the weights) the
+        candidates were drawn (all ones for the first center, drawn by
+        weight alone). For showing the seeding; it changes no result.
 
     Returns
     -------
@@ -130,7 +163,9 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, seed=None, n_local_tri
     X = check_data(X)
     n_clusters = check_n_clusters(n_clusters, X.shape[0])
     weights = check_sample_weight(sample_weight, X.shape[0])
-    return greedy_kmeans_plusplus(X, n_clusters, weights, as_rng(seed), n_local_trials)
+    return greedy_kmeans_plusplus(
+        X, n_clusters, weights, as_rng(seed), n_local_trials, on_center=on_center
+    )
 
 
 #: The initialisations :class:`kmeans.KMeans` knows by name, each

@@ -151,6 +151,11 @@ def _load_npy(data: bytes) -> np.ndarray:
 
 
 # -- seeded toy sets for the 2-D explorer -------------------------------------------------
+#
+# Each set is drawn by one function ``f(rng, n_points) -> (X, y)`` (``_POINT_SETS``). The
+# first four are the notebook's and their outputs must not change (tests/test_golden.py and
+# saved page links depend on them); the others show where K-means fails: it assumes round
+# groups of similar size and spread, and every point belongs to some group.
 
 def _blobs(rng, sizes, centers, scales):
     points = [rng.normal(center, scale, size=(size, 2)) for size, center, scale in zip(sizes, centers, scales)]
@@ -158,46 +163,170 @@ def _blobs(rng, sizes, centers, scales):
     return np.vstack(points), labels
 
 
+def _thirds(n_points):
+    third = n_points // 3
+    return [third, third, n_points - 2 * third]
+
+
+def _shares(n_points, shares):
+    """Group sizes in proportion to `shares`, summing to `n_points` (the last takes the rest)."""
+    sizes = [int(n_points * share) for share in shares[:-1]]
+    return sizes + [n_points - sum(sizes)]
+
+
+def _arc(rng, size, center, radius, start, stop, noise):
+    """`size` points along an arc from angle `start` to `stop` (radians), blurred by `noise`."""
+    angles = rng.uniform(start, stop, size=size)
+    on_arc = np.column_stack([np.cos(angles), np.sin(angles)]) * radius + center
+    return on_arc + rng.normal(0.0, noise, size=(size, 2))
+
+
+def _groups(parts):
+    """Stack the groups' points; each point's label is the index of its group."""
+    return np.vstack(parts), np.repeat(np.arange(len(parts)), [len(part) for part in parts])
+
+
+def _blobs_set(rng, n_points):
+    return _blobs(rng, _thirds(n_points), [(1.8, 5.0), (6.0, 3.0), (3.2, 1.0)], [0.45, 0.45, 0.45])
+
+
+def _unequal_set(rng, n_points):
+    big = int(n_points * 0.7)
+    small = (n_points - big) // 2
+    return _blobs(rng, [big, small, n_points - big - small],
+                  [(3.0, 3.0), (7.0, 7.0), (8.0, 1.5)], [1.3, 0.25, 0.25])
+
+
+def _elongated_set(rng, n_points):
+    X, y = _blobs(rng, _thirds(n_points), [(0.0, 0.0), (0.0, 1.6), (0.0, 3.2)], [0.0, 0.0, 0.0])
+    X[:, 0] = rng.uniform(-5, 5, size=n_points)
+    X[:, 1] += rng.normal(0, 0.15, size=n_points)
+    return X, y
+
+
+def _noise_set(rng, n_points):
+    return rng.uniform(0, 8, size=(n_points, 2)), np.zeros(n_points, dtype=np.intp)
+
+
+def _rings_set(rng, n_points):
+    inner, outer = _shares(n_points, [0.5, 0.5])
+    return _groups([_arc(rng, inner, (4.0, 4.0), 1.2, 0.0, 2 * np.pi, 0.15),
+                    _arc(rng, outer, (4.0, 4.0), 3.2, 0.0, 2 * np.pi, 0.15)])
+
+
+def _moons_set(rng, n_points):
+    # scikit-learn's make_moons, scaled by 2.5: the upper half of a circle, and the lower
+    # half of one shifted right and down, so each reaches into the other's hollow.
+    upper, lower = _shares(n_points, [0.5, 0.5])
+    return _groups([_arc(rng, upper, (1.5, 3.0), 2.5, 0.0, np.pi, 0.2),
+                    _arc(rng, lower, (4.0, 4.25), 2.5, np.pi, 2 * np.pi, 0.2)])
+
+
+def _smiley_set(rng, n_points):
+    outline, left, right, mouth = _shares(n_points, [0.45, 0.15, 0.15, 0.25])
+    return _groups([_arc(rng, outline, (4.0, 4.0), 3.5, 0.0, 2 * np.pi, 0.12),
+                    rng.normal((2.7, 5.2), 0.25, size=(left, 2)),
+                    rng.normal((5.3, 5.2), 0.25, size=(right, 2)),
+                    _arc(rng, mouth, (4.0, 4.0), 2.0, np.radians(200), np.radians(340), 0.12)])
+
+
+#: The linear map of scikit-learn's "k-means assumptions" example: it stretches round
+#: blobs into long parallel ellipses.
+_SHEAR = np.array([[0.60834549, -0.63667341], [-0.40887718, 0.85253229]])
+
+
+def _anisotropic_set(rng, n_points):
+    X, y = _blobs(rng, _thirds(n_points), [(-5.0, -5.0), (0.0, 0.0), (5.0, 5.0)], [1.2, 1.2, 1.2])
+    return X @ _SHEAR + (4.0, 4.0), y
+
+
+def _outliers_set(rng, n_points):
+    # About 5% of the points, spread uniformly over a wide ring around the three blobs:
+    # every one is far from every blob, yet K-means must give each to some cluster.
+    n_outliers = int(round(0.05 * n_points))
+    X, y = _blobs_set(rng, n_points - n_outliers)
+    radii = np.sqrt(rng.uniform(7.0**2, 11.0**2, size=n_outliers))  # uniform over the ring's area
+    angles = rng.uniform(0.0, 2 * np.pi, size=n_outliers)
+    outliers = np.column_stack([np.cos(angles), np.sin(angles)]) * radii[:, None] + (3.7, 3.0)
+    return np.vstack([X, outliers]), np.concatenate([y, np.full(n_outliers, 3)])
+
+
+_POINT_SETS = {
+    "blobs": _blobs_set,
+    "unequal": _unequal_set,
+    "elongated": _elongated_set,
+    "noise": _noise_set,
+    "rings": _rings_set,
+    "moons": _moons_set,
+    "smiley": _smiley_set,
+    "anisotropic": _anisotropic_set,
+    "outliers": _outliers_set,
+}
+
+#: The sets drawn with trigonometry or a matrix product, rounded (see make_points).
+_ROUNDED = frozenset({"rings", "moons", "smiley", "anisotropic", "outliers"})
+
+#: The kinds :func:`make_points` draws, in the order a menu shows them.
+POINT_KINDS = tuple(_POINT_SETS)
+
+
 def make_points(kind: str = "blobs", *, n_points: int = 300, seed=0):
     """A seeded 2-D toy data set and the group each point was drawn from.
 
     Parameters
     ----------
-    kind : {"blobs", "unequal", "elongated", "noise"}, default="blobs"
-        ``"blobs"``: three well-separated round groups of equal size (the
-        notebook's data). ``"unequal"``: groups of very different sizes and
-        spreads. ``"elongated"``: three long parallel streaks, which K-means
-        cuts across. ``"noise"``: uniform noise, with no groups at all.
+    kind : str, default="blobs"
+        One of ``POINT_KINDS``. Sets where K-means does well:
+
+        - ``"blobs"``: three well-separated round groups of equal size (the
+          notebook's data).
+        - ``"unequal"``: groups of very different sizes and spreads.
+        - ``"elongated"``: three long parallel streaks, which K-means cuts
+          across.
+        - ``"noise"``: uniform noise, with no groups at all.
+
+        Sets that show where it fails, because its clusters are round,
+        convex and share the space between centroids evenly:
+
+        - ``"rings"``: two concentric circles.
+        - ``"moons"``: two interleaved half circles.
+        - ``"smiley"``: a face: its outline, two eyes and a mouth (4 groups).
+        - ``"anisotropic"``: three blobs stretched by one linear map into
+          long parallel ellipses (scikit-learn's k-means assumptions example).
+        - ``"outliers"``: three blobs plus about 5% of the points far away,
+          spread uniformly around them (the outliers are group 3).
     n_points : int, default=300
+        Number of points, split between the groups.
     seed : int, numpy.random.Generator or None, default=0
 
     Returns
     -------
     X : ndarray of shape (n_points, 2)
     y : ndarray of shape (n_points,)
-        The generating group of each point (all zeros for "noise").
+        The generating group of each point, 0, 1, ... (all zeros for "noise").
+
+    Raises
+    ------
+    ValueError
+        If `kind` is not one of ``POINT_KINDS``.
 
     Examples
     --------
     >>> X, y = make_points("blobs", n_points=300, seed=0)
     >>> X.shape, sorted(set(y.tolist()))
     ((300, 2), [0, 1, 2])
+    >>> X, y = make_points("smiley", n_points=200, seed=0)
+    >>> np.bincount(y).tolist()
+    [90, 30, 30, 50]
     """
-    rng = as_rng(seed)
-    third = n_points // 3
-    sizes = [third, third, n_points - 2 * third]
-    if kind == "blobs":
-        return _blobs(rng, sizes, [(1.8, 5.0), (6.0, 3.0), (3.2, 1.0)], [0.45, 0.45, 0.45])
-    if kind == "unequal":
-        big = int(n_points * 0.7)
-        small = (n_points - big) // 2
-        return _blobs(rng, [big, small, n_points - big - small],
-                      [(3.0, 3.0), (7.0, 7.0), (8.0, 1.5)], [1.3, 0.25, 0.25])
-    if kind == "elongated":
-        X, y = _blobs(rng, sizes, [(0.0, 0.0), (0.0, 1.6), (0.0, 3.2)], [0.0, 0.0, 0.0])
-        X[:, 0] = rng.uniform(-5, 5, size=n_points)
-        X[:, 1] += rng.normal(0, 0.15, size=n_points)
-        return X, y
-    if kind == "noise":
-        return rng.uniform(0, 8, size=(n_points, 2)), np.zeros(n_points, dtype=np.intp)
-    raise ValueError(f"Unknown kind {kind!r}; use 'blobs', 'unequal', 'elongated' or 'noise'")
+    try:
+        draw = _POINT_SETS[kind]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown kind {kind!r}; use one of: {', '.join(POINT_KINDS)}") from None
+    X, y = draw(as_rng(seed), n_points)
+    if kind in _ROUNDED:
+        # np.cos, np.sin and matrix products may differ in the last bit between platforms
+        # (their maths library, their BLAS). Rounded to 1e-9, the same seed gives the same
+        # points in CPython and in Pyodide, so a shared link reopens the same run.
+        X = np.round(X, 9)
+    return X, y

@@ -299,6 +299,7 @@ def quantize_image(
     callback: Callable | None = None,
     progress: Callable | None = None,
     dither_progress: Callable | None = None,
+    watch: Callable | None = None,
 ) -> QuantizedImage:
     """Reduce an image to at most `n_colors` colours chosen by K-means.
 
@@ -341,6 +342,11 @@ def quantize_image(
         `callback` for a progress bar: nothing extra is computed for it.
     dither_progress : callable, optional
         ``dither_progress(fraction)`` now and then while dithering (0 to 1).
+    watch : callable, optional
+        ``watch(n_iter, centers)`` at the start of each K-means run and after
+        every iteration of every phase, with the centres in the fitting space
+        (a view: copy what you keep). Like `progress`, it costs no extra pass
+        over the colours; the page's colour cloud draws the centres moving.
 
     Returns
     -------
@@ -410,7 +416,7 @@ def quantize_image(
     else:
         fit = fit_colours(
             fit_space_colours, distinct.weights, n_fit, rng=as_rng(options.seed), max_iter=options.max_iter,
-            tol=options.tol, n_init=options.n_init, callback=_with_progress(callback, progress),
+            tol=options.tol, n_init=options.n_init, callback=_with_progress(callback, progress, watch),
             callback_inertia=callback is not None,
             srgb=None if space is colour_spaces.RGB else distinct.colours,
         )
@@ -429,14 +435,16 @@ def quantize_image(
 
 
 
-def _with_progress(callback, progress):
-    """One callback for the fit that serves both `callback` and `progress`."""
-    if progress is None:
+def _with_progress(callback, progress, watch=None):
+    """One callback for the fit that serves `callback`, `progress` and `watch`."""
+    if progress is None and watch is None:
         return callback
 
-    def both(n_iter, centers, inertia):
-        if n_iter > 0:
+    def all_of_them(n_iter, centers, inertia):
+        if n_iter > 0 and progress is not None:
             progress(n_iter)
+        if watch is not None:
+            watch(n_iter, centers)
         return callback(n_iter, centers, inertia) if callback is not None else None
 
-    return both
+    return all_of_them

@@ -17,9 +17,10 @@ import warnings
 
 import numpy as np
 
+from .cloud import CentreRecorder, colour_cloud
 from .images import encode_png as _encode_png
 from .metrics import scale_factor, ssimulacra2
-from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, QuantizeOptions
+from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions
 from .quantize import QuantizedImage, quantize_image
 
 
@@ -72,7 +73,11 @@ def _check_size(width, height):
         )
 
 
-def quantize(pixels, width, height, progress=None, **options) -> dict:
+#: Most colours a quantize request may sample for the colour cloud.
+CLOUD_MAX_SAMPLES = 20_000
+
+
+def quantize(pixels, width, height, progress=None, cloud=0, **options) -> dict:
     """Quantize RGBA pixels from a canvas.
 
     Parameters
@@ -84,6 +89,10 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
         ``progress(iterations_done, max_iter)`` after each K-means iteration
         (counted across the k-means++ restarts), then ``progress("dither",
         fraction)`` now and then while dithering.
+    cloud : int, default=0
+        How many of the image's pixels to sample for the page's colour
+        cloud (:func:`kmeans.cloud.colour_cloud`), up to
+        ``CLOUD_MAX_SAMPLES``; 0 adds nothing to the reply.
     **options
         Passed to :func:`kmeans.quantize_image`: any field of
         :class:`kmeans.options.QuantizeOptions` (``n_colors``, ``seed``,
@@ -94,15 +103,19 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
     dict
         ``indices`` (uint8, one per pixel), ``palette`` (uint8 RGBA, 4 per
         colour), ``n_colors``, ``n_iter``, ``mse``, ``psnr`` (None when the
-        copy is exact), ``seconds`` and ``warning`` (a message or None). The
-        page asks for the score separately (:func:`score`), once the result
-        is on screen.
+        copy is exact), ``seconds`` and ``warning`` (a message or None), and
+        with `cloud` the ``cloud_*`` arrays of :func:`kmeans.cloud.colour_cloud`.
+        The page asks for the score separately (:func:`score`), once the
+        result is on screen.
     """
     started = time.perf_counter()
     unknown = sorted(set(options) - _OPTION_NAMES)
     if unknown:
         raise ValueError(f"unknown option {unknown[0]!r}; the options are: {', '.join(sorted(_OPTION_NAMES))}")
     max_iter = options.get("max_iter", DEFAULTS.max_iter)
+    cloud = _whole(cloud, "cloud", 0)
+    if cloud > CLOUD_MAX_SAMPLES:
+        raise ValueError(f"cloud must be from 0 to {CLOUD_MAX_SAMPLES} colours, got {cloud}")
     _check_size(width, height)
     flat = _as_uint8(pixels)
     if flat.size != width * height * 4:
@@ -122,14 +135,20 @@ def quantize(pixels, width, height, progress=None, **options) -> dict:
             iterations_done += 1
             progress(iterations_done, max_iter)
 
+    recorder = CentreRecorder() if cloud else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = quantize_image(image, **options, progress=counter,
+        result = quantize_image(image, **options, progress=counter, watch=recorder,
                                 dither_progress=None if progress is None else lambda f: progress("dither", f))
     palette = result.palette
     if palette.shape[1] == 3:
         palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
+    extra = {}
+    if cloud:
+        space = options.get("colour_space", DEFAULTS.colour_space)
+        extra = colour_cloud(image, palette, recorder, space, n_samples=cloud)
     return {
+        **extra,
         "indices": np.ascontiguousarray(result.indices.reshape(-1)),
         "palette": np.ascontiguousarray(palette.reshape(-1)),
         "n_colors": int(result.n_colors),
@@ -288,7 +307,11 @@ def _rows(buffer, n_columns: int, name: str) -> np.ndarray:
 
 
 def _points(points, n_features) -> np.ndarray:
-    return _rows(points, _whole(n_features, "n_features"), "the points")
+    n_features = _whole(n_features, "n_features")
+    # Refused before reshaping: no values make rows of any width, however absurd.
+    if _as_float64(points, "the points").size == 0:
+        raise ValueError("there are no points; the data needs at least one")
+    return _rows(points, n_features, "the points")
 
 
 def _projection(X):
@@ -301,6 +324,8 @@ def _projection(X):
     _u, singular_values, vt = np.linalg.svd(X - mean, full_matrices=False)
     variance = singular_values**2
     explained = float(variance[:2].sum() / variance.sum()) if variance.sum() > 0 else 1.0
+    if vt.shape[0] < 2:  # a single point has no second axis: any plane through it shows it
+        vt = np.eye(n_features)
     return mean, vt[:2], explained
 
 
@@ -332,28 +357,70 @@ def _dataset(X, truth=None) -> dict:
     }
 
 
-def load_points(data, name) -> dict:
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def _standardised(X, standardise) -> np.ndarray:
+    """`X` (validated), or with `standardise` each column as (x - mean) / std (constant: 0).
+
+    Standardising gives every feature the same spread, so one measured in
+    big units does not decide the distances alone.
+    """
+    if not _flag(standardise, "standardise"):
+        return X
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    # Compared exactly: the mean of equal values may differ from them in the last bit, and
+    # dividing that residue by a tiny std would turn a constant column into noise.
+    constant = X.min(axis=0) == X.max(axis=0)
+    std[constant | (std == 0)] = 1.0  # (std == 0 also when the squares underflow)
+    Z = (X - mean) / std
+    Z[:, constant] = 0.0
+    return Z
+
+
+def load_points(data, name, standardise=False) -> dict:
     """Parse a user's points file (.csv, .tsv, .txt, .npy) with :func:`kmeans.load_points`.
 
     Returns
     -------
     dict
-        ``points`` (float64, row-major), ``n_points``, ``n_features``,
-        ``projection`` and ``points_2d`` (what to draw), ``explained`` (the
-        share of variance the drawing shows), ``truth`` (None).
+        ``points`` (float64, row-major; standardised if asked, see
+        :func:`points_dataset`), ``n_points``, ``n_features``, ``projection``
+        and ``points_2d`` (what to draw), ``explained`` (the share of variance
+        the drawing shows), ``truth`` (None).
     """
     from .datasets import load_points as _load_points
 
     X = _load_points(bytes(memoryview(_to_py(data))), name=str(name), min_features=2)
-    return _dataset(X)
+    return _dataset(_standardised(X, standardise))
 
 
-def sample_points(kind="blobs", n_points=300, seed=0) -> dict:
+def sample_points(kind="blobs", n_points=300, seed=0, standardise=False) -> dict:
     """A seeded toy data set (see :func:`kmeans.make_points`), with its generating groups as ``truth``."""
     from .datasets import make_points
 
     X, truth = make_points(kind, n_points=_whole(n_points, "n_points"), seed=_whole(seed, "seed", 0))
-    return _dataset(X, truth)
+    return _dataset(_standardised(X, standardise), truth)
+
+
+def points_dataset(points, n_features, standardise=False) -> dict:
+    """The page's own points (edited, from a shared link) as a data set, like :func:`load_points`'s.
+
+    With `standardise`, every column becomes (x - mean) / std (a constant
+    column becomes 0). At least one point of at least two features.
+    """
+    from ._validation import check_data
+
+    X = check_data(_points(points, n_features), name="the data")
+    if X.shape[1] < 2:
+        raise ValueError(
+            f"the points need at least 2 features (columns) to be drawn; got {X.shape[1]}"
+        )
+    return _dataset(_standardised(X, standardise))
 
 
 def init_centroids(points, n_features, k, init="random", seed=0, centroids_2d=None, projection=None) -> dict:
@@ -362,16 +429,18 @@ def init_centroids(points, n_features, k, init="random", seed=0, centroids_2d=No
     For ``"click"``, `centroids_2d` are the clicked positions in the drawn
     plane; they are lifted back to the data's space through `projection`.
     """
-    from ._validation import check_n_clusters
-
     X = _points(points, n_features)
-    k = check_n_clusters(_whole(k, "K", None), X.shape[0], name="K")  # (its own message for K < 1)
-    try:
-        choose = _EXPLORER_INITS[init]
-    except KeyError:
-        raise ValueError(f"Unknown init {init!r}; use {', '.join(map(repr, _EXPLORER_INITS))}") from None
+    k = _k(k, X)
+    choose = _explorer_init(init)
     centroids = choose(X, k, _whole(seed, "seed", 0), centroids_2d, projection)
     return _centroid_reply(centroids, projection, n_features)
+
+
+def _k(k, X) -> int:
+    """The page's K, from 1 to the number of points (check_n_clusters words K < 1 itself)."""
+    from ._validation import check_n_clusters
+
+    return check_n_clusters(_whole(k, "K", None), X.shape[0], name="K")
 
 
 def _random_examples(X, k, seed, _centroids_2d, _projection):
@@ -400,6 +469,14 @@ def _clicked(X, k, _seed, centroids_2d, projection):
 _EXPLORER_INITS = {"random": _random_examples, "k-means++": _kmeans_plusplus, "click": _clicked}
 
 
+def _explorer_init(init):
+    try:
+        return _EXPLORER_INITS[init]
+    except (KeyError, TypeError):
+        names = ", ".join(map(repr, _EXPLORER_INITS))
+        raise ValueError(f"Unknown init {init!r}; use {names}") from None
+
+
 def _centroid_reply(centroids, projection, n_features, **extra) -> dict:
     reply = {"centroids": np.ascontiguousarray(centroids, dtype=np.float64).reshape(-1)}
     if projection is not None:
@@ -408,12 +485,87 @@ def _centroid_reply(centroids, projection, n_features, **extra) -> dict:
     return reply
 
 
+# -- the explorer: the seeding, step by step --------------------------------------------------
+
+#: Most values the seeding's reply may hold in ``weights`` (K rows of one value per point): 80 MB.
+SEEDING_MAX_WEIGHTS = 10_000_000
+
+
+def seeding(points, n_features, k, seed=0, projection=None) -> dict:
+    """k-means++ as it happens: each centroid's candidates and the odds they were drawn with.
+
+    The centroids are those of ``init_centroids(..., init="k-means++")``
+    (:func:`kmeans.kmeans_plusplus` with the same seed).
+
+    Returns
+    -------
+    dict
+        ``centroids`` (and ``centroids_2d``); ``indices`` (int32, K), the
+        row chosen for each; ``candidates`` (int32, K x ``n_trials``, row c
+        the rows drawn for centroid c, padded with -1: centroid 0 is drawn
+        alone); ``n_trials``; ``weights`` (float64, K x n_points, row c the
+        squared distance D(x)^2 of each point to its nearest earlier
+        centroid, which the draw for centroid c was proportional to; row 0
+        all ones).
+    """
+    from ._init import kmeans_plusplus, local_trials
+
+    X = _points(points, n_features)
+    k = _k(k, X)
+    if k * X.shape[0] > SEEDING_MAX_WEIGHTS:
+        raise ValueError(
+            f"showing the seeding of K={k} centroids among {X.shape[0]} points needs "
+            f"{k * X.shape[0]} values; the limit is {SEEDING_MAX_WEIGHTS}: choose a smaller K"
+        )
+    n_trials = local_trials(k)
+    candidates = np.full((k, n_trials), -1, dtype=np.int32)
+    weights = np.empty((k, X.shape[0]), dtype=np.float64)
+
+    def watch(c, _chosen, drawn, closest_sq_before):
+        candidates[c, : drawn.size] = drawn
+        weights[c] = closest_sq_before
+
+    centroids, indices = kmeans_plusplus(X, k, seed=_whole(seed, "seed", 0), on_center=watch)
+    return _centroid_reply(
+        centroids, projection, n_features,
+        indices=indices.astype(np.int32), candidates=candidates.reshape(-1), n_trials=n_trials,
+        weights=weights.reshape(-1),
+    )
+
+
+# -- the explorer: one iteration, or half of one ---------------------------------------------
+
+
+def _centroid_rows(centroids, n_features) -> np.ndarray:
+    """The page's centroids as rows of `n_features` finite values; at least one."""
+    from ._validation import check_data
+
+    rows = _rows(centroids, n_features, "the centroids")
+    if rows.shape[0] < 1:
+        raise ValueError("there are no centroids to step from; choose them first")
+    return check_data(rows, name="a centroid")
+
+
+def _labels(buffer, n_points: int, k: int) -> np.ndarray:
+    """The page's labels: one int32 per point (an Int32Array), each naming one of `k` centroids."""
+    data = _to_py(buffer)
+    if data is None:
+        raise ValueError("the labels are missing")
+    raw = _as_uint8(data)
+    if raw.size != 4 * n_points:
+        raise ValueError(f"expected one int32 label per point ({n_points}), got {raw.size} bytes")
+    labels = raw.view(np.int32)
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"a label is outside 0 to {k - 1}: each names one of the {k} centroids")
+    return labels
+
+
 def step(points, n_features, centroids, projection=None) -> dict:
     """One K-means iteration from `centroids`: assign every point, then move every centroid.
 
     Uses the notebook's :func:`kmeans.find_closest_centroids` and
     :func:`kmeans.compute_centroids`, so n steps give ``run_kmeans``'s
-    ``history[n]``.
+    ``history[n]``. :func:`assign` and :func:`update` are its two halves.
 
     Returns
     -------
@@ -426,9 +578,7 @@ def step(points, n_features, centroids, projection=None) -> dict:
     from .steps import compute_centroids, find_closest_centroids
 
     X = _points(points, n_features)
-    previous = _rows(centroids, n_features, "the centroids")
-    if previous.shape[0] < 1:
-        raise ValueError("there are no centroids to step from; choose them first")
+    previous = _centroid_rows(centroids, n_features)
     labels = find_closest_centroids(X, previous)
     moved = compute_centroids(X, labels, previous.shape[0], previous_centroids=previous)
     inertia = float(((X - moved[labels]) ** 2).sum())
@@ -438,14 +588,208 @@ def step(points, n_features, centroids, projection=None) -> dict:
     )
 
 
-def elbow(points, n_features, k_max=10, seed=0) -> dict:
-    """Final inertia of :class:`kmeans.KMeans` (k-means++) for K = 1 ... k_max."""
-    from .cluster import KMeans
+def assign(points, n_features, centroids, labels=None) -> dict:
+    """Step 2 alone: give every point its closest centroid (:func:`kmeans.find_closest_centroids`).
+
+    `labels`, the previous assignment (one int32 per point), only serves to
+    tell which points changed.
+
+    Returns
+    -------
+    dict
+        ``labels`` (int32); ``changed``, how many points changed label (all
+        of them without `labels`); ``changed_mask`` (uint8, 1 where a point
+        changed); ``inertia``, the sum of squared distances of the points to
+        their closest centroid; ``converged``: True when `labels` was given
+        and no point changed, so the centroids are already the means of
+        their points and K-means has finished.
+    """
+    from .steps import find_closest_centroids
 
     X = _points(points, n_features)
+    current = _centroid_rows(centroids, n_features)
+    new = find_closest_centroids(X, current)
+    if labels is None:
+        changed = np.ones(X.shape[0], dtype=bool)
+    else:
+        changed = new != _labels(labels, X.shape[0], current.shape[0])
+    n_changed = int(np.count_nonzero(changed))
+    return {
+        "labels": new.astype(np.int32),
+        "changed": n_changed,
+        "changed_mask": changed.astype(np.uint8),
+        "inertia": float(((X - current[new]) ** 2).sum()),
+        "converged": labels is not None and n_changed == 0,
+    }
+
+
+def update(points, n_features, centroids, labels, projection=None) -> dict:
+    """Step 3 alone: move each centroid to its points' mean (:func:`kmeans.compute_centroids`).
+
+    A centroid without points stays where it is.
+
+    Returns
+    -------
+    dict
+        The new ``centroids`` (and ``centroids_2d``); ``inertia``, of the
+        `labels` against the new centroids; ``moved``, the farthest any
+        centroid moved.
+    """
+    from .steps import compute_centroids
+
+    X = _points(points, n_features)
+    previous = _centroid_rows(centroids, n_features)
+    labels = _labels(labels, X.shape[0], previous.shape[0])
+    moved = compute_centroids(X, labels, previous.shape[0], previous_centroids=previous)
+    return _centroid_reply(
+        moved, projection, n_features,
+        inertia=float(((X - moved[labels]) ** 2).sum()),
+        moved=float(np.sqrt(((moved - previous) ** 2).sum(axis=1)).max()),
+    )
+
+
+# -- the explorer: the code that just ran ----------------------------------------------------
+
+#: The functions whose source the page shows, each with its module and the texts that mark
+#: its lines that matter (found in the source as shipped, so they follow any edit).
+_SOURCES = {
+    "find_closest_centroids": ("steps", ("squared_distances = (", ".argmin(axis=1)")),
+    "compute_centroids": ("steps", ("members = X[idx == j]", "members.mean(axis=0)")),
+    "greedy_kmeans_plusplus": (
+        "_init",
+        ("first = int(_weighted_draw(", "candidates = _weighted_draw(",
+         "best = int(np.argmin(potentials))"),
+    ),
+}
+
+
+def source(name) -> dict:
+    """The source of a function the explorer runs, as shipped, and the lines that matter in it.
+
+    Returns
+    -------
+    dict
+        ``name``; ``module``, its file (``"kmeans/steps.py"``); ``source``,
+        the function's text; ``first_line``, the line of the file it starts
+        on; ``highlight``, the 1-based numbers of the lines of ``source`` to
+        highlight.
+    """
+    import importlib
+    import inspect
+
+    try:
+        module_name, markers = _SOURCES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"no source to show for {name!r}; the page may ask for "
+                         f"{', '.join(_SOURCES)}") from None
+    function = getattr(importlib.import_module(f".{module_name}", __package__), name)
+    lines, first_line = inspect.getsourcelines(function)
+    highlight = []
+    for marker in markers:
+        found = [number for number, line in enumerate(lines, start=1) if marker in line]
+        if not found:  # the function was edited: _SOURCES must follow
+            raise RuntimeError(f"{marker!r} is no longer in the source of {name}")
+        highlight.extend(found)
+    return {
+        "name": name,
+        "module": function.__module__.replace(".", "/") + ".py",
+        "source": "".join(lines),
+        "first_line": int(first_line),
+        "highlight": sorted(set(highlight)),
+    }
+
+
+# -- the explorer: comparing runs -------------------------------------------------------------
+
+#: Most runs one restarts request makes.
+RESTARTS_MAX_RUNS = 100
+
+
+def restarts(points, n_features, k, init="random", seed=0, n_runs=10, max_iter=300) -> dict:
+    """K-means from `n_runs` seeds, ``seed, seed + 1, ...``: how much the end depends on the start.
+
+    Each run is what stepping on the page gives: the centroids of
+    :func:`init_centroids` for that seed (``"random"`` or ``"k-means++"``),
+    then :func:`kmeans.run_kmeans` until nothing changes (at most
+    `max_iter` iterations).
+
+    Returns
+    -------
+    dict
+        ``seeds`` (uint32: seeds reach 4294967295, past int32), ``inertias``
+        (float64, final inertia of each run), ``n_iter`` (int32, iterations
+        that moved the centroids), ``best`` (index of the lowest inertia,
+        the first of equal ones).
+    """
+    from .steps import run_kmeans
+
+    if init == "click":
+        raise ValueError("restarts need a random initialisation; choose 'random' or 'k-means++'")
+    choose = _explorer_init(init)
+    X = _points(points, n_features)
+    k = _k(k, X)
+    n_runs = IntRange(1, RESTARTS_MAX_RUNS).check(_whole(n_runs, "n_runs"), "n_runs")
+    max_iter = RANGES["max_iter"].check(_whole(max_iter, "max_iter"), "max_iter")
+    seeds = RANGES["seed"]
+    first = seeds.check(_whole(seed, "seed", 0), "seed")
+    if first + n_runs - 1 > seeds.maximum:
+        raise ValueError(
+            f"{n_runs} runs from seed {first} would need seeds up to {first + n_runs - 1}; "
+            f"seeds go up to {seeds.maximum}, so start at {seeds.maximum - n_runs + 1} at most"
+        )
+    run_seeds = np.arange(first, first + n_runs, dtype=np.uint32)
+    inertias = np.empty(n_runs, dtype=np.float64)
+    n_iter = np.empty(n_runs, dtype=np.int32)
+    for run, run_seed in enumerate(run_seeds.tolist()):
+        initial = choose(X, k, run_seed, None, None)
+        centroids, labels, history = run_kmeans(X, initial, max_iters=max_iter)
+        inertias[run] = ((X - centroids[labels]) ** 2).sum()
+        n_iter[run] = len(history) - 1  # history[0] is the start
+    best = int(np.argmin(inertias))  # the first of equal inertias
+    return {"seeds": run_seeds, "inertias": inertias, "n_iter": n_iter, "best": best}
+
+
+#: The elbow's silhouettes use at most this many points, a seeded sample of bigger data: the
+#: silhouette's time grows with the square of the points.
+SILHOUETTE_MAX_POINTS = 2000
+
+
+def elbow(points, n_features, k_max=10, seed=0) -> dict:
+    """Final inertia of :class:`kmeans.KMeans` (k-means++) for K = 1 ... k_max, and its silhouette.
+
+    Returns
+    -------
+    dict
+        ``k`` (int32) and ``inertia`` (float64); ``silhouette_k`` (int32,
+        K = 2 ... k_max, at most n_points - 1) and ``silhouette`` (float64,
+        the mean silhouette of that fit's labels, :func:`kmeans.silhouette_score`;
+        NaN where the points used hold one cluster only, or one per point);
+        ``silhouette_sample``, how many points it used: all of them, or a
+        sample drawn with `seed` above ``SILHOUETTE_MAX_POINTS``.
+    """
+    from .cluster import KMeans
+    from .silhouette import silhouette_score
+
+    X = _points(points, n_features)
+    seed = _whole(seed, "seed", 0)
     ks = list(range(1, min(_whole(k_max, "k_max"), X.shape[0]) + 1))
-    inertias = [KMeans(k, random_state=_whole(seed, "seed", 0)).fit(X).inertia_ for k in ks]
-    return {"k": np.array(ks, dtype=np.int32), "inertia": np.array(inertias, dtype=np.float64)}
+    fits = [KMeans(k, random_state=seed).fit(X) for k in ks]
+    sample = min(X.shape[0], SILHOUETTE_MAX_POINTS)
+    silhouette_ks = [k for k in ks if 2 <= k <= X.shape[0] - 1]
+    silhouettes = []
+    for k in silhouette_ks:
+        try:
+            score = silhouette_score(X, fits[k - 1].labels_, sample_size=sample, seed=seed)
+        except ValueError:  # the sample holds one cluster, or one per point: no silhouette
+            score = np.nan
+        silhouettes.append(score)
+    return {
+        "k": np.array(ks, dtype=np.int32),
+        "inertia": np.array([fit.inertia_ for fit in fits], dtype=np.float64),
+        "silhouette_k": np.array(silhouette_ks, dtype=np.int32),
+        "silhouette": np.array(silhouettes, dtype=np.float64),
+        "silhouette_sample": sample,
+    }
 
 
 def figure_png(points, n_features, labels, history, projection, k) -> dict:
@@ -465,12 +809,7 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
     if steps.shape[0] % k:
         raise ValueError(f"history holds {steps.shape[0]} centroids, not a multiple of k={k}")
     trail = _project(steps, projection, n_features).reshape(-1, k, 2)
-    labels = _as_uint8(labels)
-    if labels.size != 4 * X.shape[0]:
-        raise ValueError(f"expected one int32 label per point ({X.shape[0]}), got {labels.size} bytes")
-    labels = labels.view(np.int32)
-    if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(f"a label is outside 0 to {k - 1}")
+    labels = _labels(labels, X.shape[0], k)
     if trail.shape[0] == 0:
         raise ValueError("the history holds no centroids")
     figure = plot_clusters(points_2d, labels, trail[-1], list(trail))
@@ -489,8 +828,14 @@ FUNCTIONS = {
     "score": score,
     "load_points": load_points,
     "sample_points": sample_points,
+    "points_dataset": points_dataset,
     "init_centroids": init_centroids,
+    "seeding": seeding,
     "step": step,
+    "assign": assign,
+    "update": update,
+    "source": source,
+    "restarts": restarts,
     "elbow": elbow,
     "figure_png": figure_png,
     "warm_up": warm_up,
