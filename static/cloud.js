@@ -95,7 +95,7 @@ export function setUpCloud({ canvas, space, frame, play, caption }) {
     const z1 = -Math.sin(yaw) * x + Math.cos(yaw) * z;
     const y2 = Math.cos(pitch) * y - Math.sin(pitch) * z1;
     const z2 = Math.sin(pitch) * y + Math.cos(pitch) * z1;
-    const scale = Math.min(canvas.width, canvas.height) * 0.3;
+    const scale = Math.min(canvas.width, canvas.height) * 0.36;
     return [canvas.width / 2 + x1 * scale, canvas.height / 2 - y2 * scale, z2];
   }
 

@@ -320,7 +320,9 @@ async function showCode(state) {
   const highlight = new Set(source.highlight);
   ui.code.replaceChildren(...source.source.replace(/\n$/, "").split("\n").map(
     (/** @type {string} */ text, /** @type {number} */ i) => codeLine(text, highlight.has(i + 1))));
-  ui.code.querySelector(".hl")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  // Scroll the code, not the page, to its first highlighted line.
+  const first = /** @type {HTMLElement | null} */ (ui.code.querySelector(".hl"));
+  if (first) ui.code.scrollTop = Math.max(0, first.offsetTop - ui.code.clientHeight / 3);
 }
 
 /**
@@ -811,7 +813,9 @@ async function compareRestarts() {
 
 /** @param {{seeds: Int32Array, inertias: Float64Array, n_iter: Int32Array, best: number}} reply */
 function drawRestarts(reply) {
-  const largest = Math.max(...reply.inertias);
+  // Bars from a quarter (the best) to full (the worst) length, so small differences show.
+  const lowest = Math.min(...reply.inertias);
+  const range = Math.max(...reply.inertias) - lowest;
   const items = Array.from(reply.seeds, (seed, i) => {
     const item = document.createElement("li");
     const button = document.createElement("button");
@@ -819,7 +823,7 @@ function drawRestarts(reply) {
     button.className = i === reply.best ? "restart best" : "restart";
     button.dataset.seed = String(seed);
     button.dataset.inertia = String(reply.inertias[i]);
-    button.style.setProperty("--share", String(largest > 0 ? reply.inertias[i] / largest : 1));
+    button.style.setProperty("--share", String(0.25 + (range > 0 ? (0.75 * (reply.inertias[i] - lowest)) / range : 0)));
     const iterations = reply.n_iter[i];
     button.textContent = `seed ${seed}: ${formatNumber(reply.inertias[i])}, ${iterations} iteration${iterations === 1 ? "" : "s"}` +
       (i === reply.best ? " (best)" : "");

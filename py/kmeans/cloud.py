@@ -27,15 +27,40 @@ class CentreRecorder:
         A copy of the centres, in the fitting space, at each report.
     iterations : list of int
         The fit's iteration count at each report (0: a K-means run starts).
+    kept : ndarray of shape (n_clusters, n_channels) or None
+        The centres the fit kept, reported last as ``watch(None, centers)``.
     """
 
     def __init__(self):
         self.frames = []
         self.iterations = []
+        self.kept = None
 
     def __call__(self, n_iter, centers):
+        if n_iter is None:
+            self.kept = np.array(centers, dtype=np.float64)
+            return
         self.frames.append(np.array(centers, dtype=np.float64))
         self.iterations.append(int(n_iter))
+
+    def in_order(self):
+        """The frames and their iteration counts, the run that ended on the kept centres last.
+
+        Restarts run one after another and the best is kept, which need not
+        be the last; moving its frames to the end makes an animation end on
+        the palette. Without a kept run among them, the kept centres are one
+        more frame at the end.
+        """
+        frames, iterations = list(self.frames), list(self.iterations)
+        runs = _runs(iterations)
+        if self.kept is None:
+            return frames, iterations
+        ends = [i for i in range(len(frames)) if i + 1 == len(frames) or runs[i + 1] != runs[i]]
+        kept_run = next((runs[i] for i in reversed(ends) if np.array_equal(frames[i], self.kept)), None)
+        if kept_run is None:
+            return frames + [self.kept], iterations + [iterations[-1] + 1 if iterations else 0]
+        order = [i for i in range(len(frames)) if runs[i] != kept_run] + [i for i in range(len(frames)) if runs[i] == kept_run]
+        return [frames[i] for i in order], [iterations[i] for i in order]
 
 
 def _runs(iterations):
@@ -56,7 +81,7 @@ def colour_cloud(image, palette, recorder: CentreRecorder, colour_space: str, n_
     palette : ndarray of shape (n_colors, 4), dtype uint8
         Its palette (a fully transparent entry is never anyone's nearest).
     recorder : CentreRecorder
-        What the fit reported.
+        What the fit reported; its frames are shown with the kept run last.
     colour_space : str
         The space the palette was fitted in.
     n_samples : int, default=2000
@@ -95,11 +120,13 @@ def colour_cloud(image, palette, recorder: CentreRecorder, colour_space: str, n_
     distances = ((fit[:, None, :] - entries_fit[None, :, :]) ** 2).sum(axis=2)
     labels = entries[distances.argmin(axis=1)] if entries.size else np.zeros(len(rgb), np.intp)
 
-    runs = _runs(recorder.iterations)
-    keep = np.arange(len(recorder.frames))
+    frames, iterations = recorder.in_order()
+    runs = _runs(iterations)
+    keep = np.arange(len(frames))
     if keep.size > MAX_FRAMES:
         keep = np.unique(np.linspace(0, keep.size - 1, MAX_FRAMES).round().astype(np.intp))
-    frames_fit = np.array([recorder.frames[i][:, :3] for i in keep], dtype=np.float64).reshape(keep.size, -1, 3)
+    n_clusters = frames[0].shape[0] if frames else 0
+    frames_fit = np.array([frames[i][:, :3] for i in keep], dtype=np.float64).reshape(keep.size, n_clusters, 3)
     frames_rgb = space.from_fit(frames_fit.reshape(-1, 3)).reshape(frames_fit.shape) if keep.size else frames_fit
     return {
         "cloud_rgb": rgb.reshape(-1),
@@ -107,7 +134,7 @@ def colour_cloud(image, palette, recorder: CentreRecorder, colour_space: str, n_
         "cloud_labels": labels.astype(np.uint8),
         "cloud_frames_rgb": np.ascontiguousarray(frames_rgb, dtype=np.float64).reshape(-1),
         "cloud_frames_fit": np.ascontiguousarray(frames_fit).reshape(-1),
-        "cloud_frame_iter": np.asarray(recorder.iterations, dtype=np.int32)[keep],
+        "cloud_frame_iter": np.asarray(iterations, dtype=np.int32)[keep],
         "cloud_frame_run": runs[keep].astype(np.int32),
         "cloud_space": space.name,
     }

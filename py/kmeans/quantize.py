@@ -345,8 +345,10 @@ def quantize_image(
     watch : callable, optional
         ``watch(n_iter, centers)`` at the start of each K-means run and after
         every iteration of every phase, with the centres in the fitting space
-        (a view: copy what you keep). Like `progress`, it costs no extra pass
-        over the colours; the page's colour cloud draws the centres moving.
+        (a view: copy what you keep), then once more as ``watch(None,
+        centers)`` with the centres the fit kept (the best restart's). Like
+        `progress`, it costs no extra pass over the colours; the page's colour
+        cloud draws the centres moving.
 
     Returns
     -------
@@ -421,6 +423,8 @@ def quantize_image(
             srgb=None if space is colour_spaces.RGB else distinct.colours,
         )
 
+    if watch is not None:
+        watch(None, fit.centers)
     palette, labels, sq_errors = round_palette(fit, distinct.colours, fit_space_colours, space)
     palette, rank = finish_palette(palette, labels, distinct.weights, alpha)
     colour_indices = rank[labels].astype(np.uint8)

@@ -338,3 +338,47 @@ def test_the_web_app_manifest_is_served_parsed_and_installable(app, site_url):
     errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
     # The test's browser context is off the record, which alone keeps any page from installing.
     assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
+
+
+def test_the_colour_cloud_shows_the_run_and_a_swatch_lights_up_its_pixels(app):
+    png = make_png()
+    compress(app, "cloud.png", png, k=8, seed=5)
+    original = png_pixels(png)
+    expected = web.quantize(original.tobytes(), 96, 64, n_colors=8, seed=5, cloud=2500)
+    # The cloud holds the run's own frames: as many as CPython records, ending on the kept centres.
+    app.wait_for_function("() => document.getElementById('colour-cloud').dataset.frames !== '0'")
+    frames = int(app.get_attribute("#colour-cloud", "data-frames"))
+    assert frames == expected["cloud_frame_iter"].size > 1
+    assert app.get_attribute("#colour-cloud", "data-points") == "2500"
+    app.wait_for_function(f"() => document.getElementById('colour-cloud').dataset.frame === '{frames - 1}'", timeout=10_000)
+    assert f"iteration {expected['n_iter']} (frame {frames} of {frames}" in app.text_content("#colour-cloud-caption")
+    before = canvas_pixels(app, "colour-cloud")
+    app.fill("#colour-cloud-frame", "0")
+    assert app.get_attribute("#colour-cloud", "data-frame") == "0"
+    assert "at iteration 0" in app.text_content("#colour-cloud-caption")
+    assert not np.array_equal(canvas_pixels(app, "colour-cloud"), before)  # the centres moved back
+    box = app.locator("#colour-cloud").bounding_box()
+    app.mouse.move(box["x"] + 100, box["y"] + 100)
+    app.mouse.down()
+    app.mouse.move(box["x"] + 180, box["y"] + 120, steps=4)
+    app.mouse.up()
+    assert float(app.get_attribute("#colour-cloud", "data-yaw")) != -0.6
+    app.select_option("#colour-cloud-space", "fit")
+    assert "the fitting space (oklab)" in app.text_content("#colour-cloud-caption")
+
+    # Choosing a swatch keeps that entry's pixels and fades every other; choosing it again restores.
+    palette = expected["palette"].reshape(-1, 4)
+    indices = expected["indices"].reshape(64, 96)
+    result = canvas_pixels(app, "result")
+    app.click("#palette .swatch >> nth=2")
+    assert app.get_attribute("#palette .swatch >> nth=2", "aria-pressed") == "true"
+    lit = canvas_pixels(app, "result")
+    mine = indices == 2
+    assert mine.any() and (~mine).any()
+    assert np.array_equal(lit[mine], result[mine])
+    assert (lit[~mine][:, :3].astype(int) >= 188).all()  # faded towards light grey
+    assert f"{int(mine.sum()):,} pixels" in app.text_content("#status")
+    app.keyboard.press("Enter")  # the swatch is a button: the keyboard chooses it too
+    assert app.get_attribute("#palette .swatch >> nth=2", "aria-pressed") == "false"
+    assert np.array_equal(canvas_pixels(app, "result"), result)
+    assert np.array_equal(result.reshape(-1, 4), palette[indices.reshape(-1)])
