@@ -222,6 +222,7 @@ async function locked(action) {
  */
 function draw(dragged = {}) {
   if (!run.dataset) return;
+  const started = performance.now();
   const state = current();
   const upTo = run.states.slice(0, run.at + 1);
   // Each centroid's path: its starting position, then where each Update moved it.
@@ -250,6 +251,8 @@ function draw(dragged = {}) {
   ui.inertiaLabel.textContent = state && state.inertia !== null ? formatNumber(state.inertia) : "–";
   drawChoosingK();
   drawCentroidTable(state ? state.centroids : new Float64Array(0));
+  // bench/explorer.py reads this measure.
+  performance.measure("kmeans:explorer-draw", { start: started });
 }
 
 function drawChoosingK() {

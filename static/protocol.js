@@ -80,6 +80,7 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @property {number} max_iter
  * @property {number} dither 0-1, see QUANTIZE_OPTIONS
  * @property {string} colour_space one of COLOUR_SPACES.names
+ * @property {number} [cloud] how many pixels to sample for the colour cloud (0: none)
  */
 
 /**
@@ -94,6 +95,8 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @property {number | undefined} psnr undefined when the copy is exact
  * @property {number} seconds time spent in Python
  * @property {string | undefined} warning
+ * @property {Uint8Array} [cloud_rgb] with the request's `cloud` (a number of pixels to sample): the colour
+ *   cloud's colours and the centres as the fit moved them; see cloud.js CloudData and kmeans/cloud.py
  */
 
 /**
@@ -147,4 +150,43 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  * @property {Float64Array} centroids_2d k * 2
  * @property {number} inertia
  * @property {boolean} converged
+ */
+
+/**
+ * The reply to "seeding" ({points, n_features, k, seed, projection}): k-means++ as it chose.
+ * @typedef {object} SeedingResult
+ * @property {Float64Array} centroids k * n_features, as kmeans_plusplus returns them
+ * @property {Float64Array} centroids_2d k * 2
+ * @property {Int32Array} indices the row chosen for each centre
+ * @property {Int32Array} candidates k * n_trials rows drawn for each centre (-1: none)
+ * @property {number} n_trials
+ * @property {Float64Array} weights k * n_points: row c is each point's D(x)² before centre c was drawn
+ */
+
+/**
+ * The reply to "assign" ({points, n_features, centroids, labels}): find_closest_centroids.
+ * @typedef {object} AssignResult
+ * @property {Int32Array} labels
+ * @property {number} changed how many points got another centroid than in `labels` (all without them)
+ * @property {Uint8Array} changed_mask 1 for each of those points
+ * @property {number} inertia
+ * @property {boolean} converged no point changed: the run is over
+ */
+
+/**
+ * The reply to "update" ({points, n_features, centroids, labels, projection}): compute_centroids.
+ * @typedef {object} UpdateResult
+ * @property {Float64Array} centroids
+ * @property {Float64Array} centroids_2d
+ * @property {number} inertia
+ * @property {number} moved the largest distance a centroid moved
+ */
+
+/**
+ * The reply to "restarts" ({points, n_features, k, init, seed, n_runs, max_iter}).
+ * @typedef {object} RestartsResult
+ * @property {Uint32Array} seeds seed, seed + 1, ...
+ * @property {Float64Array} inertias the final inertia of each run
+ * @property {Int32Array} n_iter
+ * @property {number} best the index of the lowest inertia
  */
