@@ -110,3 +110,15 @@ def test_the_quantize_request_adds_the_cloud_only_when_asked():
                          (web.CLOUD_MAX_SAMPLES + 1, "cloud must be from 0 to"), (2.5, "whole number")]:
         with pytest.raises(ValueError, match=message):
             web.quantize(image.tobytes(), 80, 60, n_colors=8, cloud=bad)
+
+
+def test_a_mostly_transparent_image_still_gives_a_full_sample_of_visible_colours():
+    image = photo(40, 50)
+    image[..., 3] = 0
+    image[5:7, 10:14, 3] = 255  # 8 visible pixels of 2000
+    palette = np.array([[0, 0, 0, 255], [255, 255, 255, 255], [0, 0, 0, 0]], np.uint8)
+    cloud = colour_cloud(image, palette, CentreRecorder(), "rgb", n_samples=300)
+    visible = {tuple(p) for p in image[5:7, 10:14, :3].reshape(-1, 3).tolist()}
+    rgb = cloud["cloud_rgb"].reshape(-1, 3).tolist()
+    assert len(rgb) == 300 and all(tuple(c) in visible for c in rgb)
+    assert (cloud["cloud_labels"] < 2).all()

@@ -110,9 +110,13 @@ def colour_cloud(image, palette, recorder: CentreRecorder, colour_space: str, n_
     """
     space = colour_spaces.colour_space(colour_space)
     flat = image.reshape(-1, 4)
-    visible = np.flatnonzero(flat[:, 3] > 0)
     rng = np.random.default_rng(seed)
-    chosen = visible[rng.integers(0, visible.size, size=n_samples)] if visible.size else visible
+    # Draw among all pixels and keep the visible ones: no index array the size of a big photo.
+    drawn = rng.integers(0, flat.shape[0], size=4 * n_samples)
+    chosen = drawn[flat[drawn, 3] > 0][:n_samples]
+    if chosen.size < n_samples:  # mostly transparent: draw among the visible pixels themselves
+        visible = np.flatnonzero(flat[:, 3] > 0)
+        chosen = visible[rng.integers(0, visible.size, size=n_samples)] if visible.size else visible
     rgb = np.ascontiguousarray(flat[chosen, :3])
     fit = space.to_fit(rgb.astype(np.float64))[:, :3]
     entries = np.flatnonzero(palette[:, 3] > 0)
