@@ -107,15 +107,20 @@ export function readLink(hash) {
   const step = Number(params.get("step") || "0");
   if (!Number.isInteger(step) || step < 0) throw new Error(`the link's step=${params.get("step")} is not a whole number of steps from 0`);
   const start = params.get("c");
+  const whole = (/** @type {string} */ name, /** @type {string} */ fallback) => {
+    const value = params.get(name) ?? fallback;
+    if (!/^\d+$/.test(value)) throw new Error(`the link's ${name}=${value} is not a whole number; ask for a new link`);
+    return value;
+  };
   return {
     data,
     points,
     nFeatures,
     standardise: params.get("std") === "1",
-    k: params.get("k") || "3",
+    k: whole("k", "3"),
     init: params.get("init") || "random",
-    seed: params.get("seed") || "0",
-    maxIter: params.get("max") || "20",
+    seed: whole("seed", "0"),
+    maxIter: whole("max", "20"),
     step,
     regions: params.get("regions") !== "0",
     lines: params.get("lines") === "1",

@@ -1035,18 +1035,13 @@ async function openFromAddress() {
   let link = null;
   try {
     link = readLink(location.hash);
-  } catch (error) {
-    await loadSample();
-    showError(error);
-    return;
-  }
-  if (!link) return loadSample();
-  try {
+    if (!link) return loadSample();
     await openLink(link);
   } catch (error) {
     run.busy = false;
     if (!run.dataset) await loadSample();
     showError(error);
+    ui.status.scrollIntoView({ block: "center" }); // a bad link: say so where the reader looks
   }
 }
 

@@ -329,10 +329,16 @@ def test_a_link_with_clicked_points_and_centroids_reopens_them(explorer, page, s
     other.close()
 
 
-def test_a_broken_link_says_what_is_wrong_and_the_explorer_still_works(page, site_url):
-    page.goto(site_url + "#clusters?data=circles&k=3")
+@pytest.mark.parametrize("hash, message", [
+    ("#clusters?data=circles&k=3", "the link's data=circles is not one of: blobs"),
+    ("#clusters?data=moons&k=abc", "the link's k=abc is not a whole number"),
+    ("#clusters?data=points&pts=AAAA&d=2", "the link's pts= is cut short"),
+    ("#clusters?data=blobs&init=magic", "the link's init=magic is not one of: random, k-means++, click"),
+], ids=["data", "k", "points", "init"])
+def test_a_broken_link_says_what_is_wrong_and_the_explorer_still_works(page, site_url, hash, message):
+    page.goto(site_url + hash)
     page.wait_for_function("() => document.body.dataset.pointsState === 'error'", timeout=90_000)
-    assert "the link's data=circles is not one of: blobs" in page.text_content("#points-status")
+    assert message in page.text_content("#points-status")
     page.click("#points-step")
     page.wait_for_function("() => document.body.dataset.pointsIteration === '1'", timeout=RUN_TIMEOUT_MS)
 
