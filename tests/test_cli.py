@@ -352,3 +352,153 @@ def test_cluster_missing_file(tmp_path, capsys):
     missing = tmp_path / "missing.csv"
     assert main(["cluster", str(missing)]) == 2
     assert _one_error_line(capsys.readouterr().err) == f"kmeans: error: {missing}: no such file"
+
+
+# -- many files: processes, order, targets, folders, existing outputs --------------------------
+
+
+@pytest.fixture
+def four_photos(tmp_path, small_photo, encode):
+    """Four different small photos in a folder, one of them in a sub-folder."""
+    folder = tmp_path / "album"
+    (folder / "trip").mkdir(parents=True)
+    paths = []
+    for index, name in enumerate(["a.png", "b.png", "c.jpg", "trip/d.png"]):
+        path = folder / name
+        image = np.roll(small_photo, 7 * index, axis=1)
+        path.write_bytes(encode(np.ascontiguousarray(image), "JPEG" if name.endswith("jpg") else "PNG"))
+        paths.append(path)
+    return folder, paths
+
+
+@needs_processes
+def test_two_processes_print_lines_in_input_order_and_write_what_one_does(four_photos, tmp_path, capsys):
+    folder, paths = four_photos
+    assert main(["compress", *map(str, paths), "-k", "8", "-j", "2", "-o", str(tmp_path / "two")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" -> ")[0] for line in lines] == [f"[{n}/4] {path}" for n, path in enumerate(paths, 1)]
+    assert main(["compress", *map(str, paths), "-k", "8", "-j", "1", "-o", str(tmp_path / "one")]) == 0
+    for path in paths:
+        name = output_name(str(path), 8)
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+def test_recursive_mirrors_the_folders_under_the_output(four_photos, tmp_path, capsys):
+    folder, _ = four_photos
+    out = tmp_path / "out"
+    assert main(["compress", str(folder), "-r", "-k", "4", "-j", "1", "-o", str(out), "-q"]) == 0
+    written = sorted(str(path.relative_to(out)) for path in out.rglob("*.png"))
+    assert written == ["a-4colors.png", "b-4colors.png", "c-4colors.png", "trip/d-4colors.png"]
+    # Without -r, the sub-folder is not read.
+    assert main(["compress", str(folder), "-k", "4", "-j", "1", "-o", str(tmp_path / "flat"), "-q"]) == 0
+    assert sorted(path.name for path in (tmp_path / "flat").iterdir()) == [
+        "a-4colors.png", "b-4colors.png", "c-4colors.png"]
+
+
+def test_existing_outputs_are_skipped_unless_overwrite_and_outputs_are_not_read_again(four_photos, capsys):
+    folder, paths = four_photos
+    assert main(["compress", str(folder), "-k", "4", "-j", "1", "-q"]) == 0
+    output = folder / "a-4colors.png"
+    output.write_bytes(b"old")  # the user's own file under that name
+    assert main(["compress", str(folder), "-k", "4", "-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"[1/3] {paths[0]} -> {output}: skipped, the output exists (--overwrite replaces it)" in out
+    assert out.count("skipped") == 3  # b and c too; the outputs themselves were not taken as inputs
+    assert output.read_bytes() == b"old"
+    assert main(["compress", str(folder), "-k", "4", "-j", "1", "--overwrite", "-q"]) == 0
+    assert output.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_size_target_writes_a_file_within_it(photo_files, tmp_path, capsys):
+    target = tmp_path / "small.png"
+    assert main(["compress", str(photo_files[0]), "--max-kb", "3", "-o", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert target.stat().st_size <= 3 * 1024
+    assert re.search(r"; target met with \d+ colours: [\d,]+ bytes, within 3,072 \(\d+%\) \(\d trials?\)$", out.strip())
+    assert output_name("x.jpg", max_kb=3) == "x-3kb.png"
+
+
+def test_a_missed_target_keeps_the_best_file_and_exits_0_unless_strict(photo_files, tmp_path, capsys):
+    source = str(photo_files[0])
+    plain = tmp_path / "plain.png"
+    assert main(["compress", source, "--max-kb", "0.01", "-o", str(plain)]) == 0
+    out = capsys.readouterr().out
+    assert "target missed with 1 colour: " in out and "over the 10 asked for: this is the smallest output found" in out
+    assert plain.exists()
+    strict = tmp_path / "strict.png"
+    assert main(["compress", source, "--max-kb", "0.01", "--strict", "-o", str(strict)]) == 3
+    assert "not written (--strict; --keep writes it anyway)" in capsys.readouterr().out
+    assert not strict.exists()
+    assert main(["compress", source, "--max-kb", "0.01", "--strict", "--keep", "-o", str(strict)]) == 3
+    assert strict.read_bytes() == plain.read_bytes()
+    assert main(["compress", source, "--max-kb", "100", "--strict", "-o", str(strict)]) == 0
+
+
+def test_a_quality_target_is_reached(photo_files, tmp_path, capsys):
+    target = tmp_path / "q.png"
+    assert main(["compress", str(photo_files[0]), "--min-quality", "40", "-o", str(target)]) == 0
+    score = float(re.search(r"SSIMULACRA2 ([\d.]+)", capsys.readouterr().out).group(1))
+    assert score >= 40
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--max-kb", "0"], "--max-kb 0: the size target must be a number of KB above 0, e.g. --max-kb 200"),
+    (["--max-kb", "-5"], "--max-kb -5: the size target must be a number of KB above 0, e.g. --max-kb 200"),
+    (["--max-kb", "nan"], "--max-kb nan: the size target must be a number of KB above 0, e.g. --max-kb 200"),
+    (["--min-quality", "120"], "--min-quality 120: the quality target is a SSIMULACRA2 score up to 100 (identical), "
+                               "e.g. --min-quality 70"),
+    (["--keep"], "--keep goes with --strict: without --strict a result that misses its target is kept anyway"),
+    (["-j", "0"], "-j 0: the number of parallel jobs must be 1 or more"),
+])
+def test_bad_targets_and_jobs_fail_before_any_file(photo_files, capsys, flags, message):
+    assert main(["compress", str(photo_files[0]), *flags]) == 2
+    assert _one_error_line(capsys.readouterr().err) == f"kmeans: error: {message}"
+    assert not list(photo_files[0].parent.glob("*-*.png"))
+
+
+def test_an_empty_folder_says_how_to_read_sub_folders(tmp_path, capsys):
+    (tmp_path / "inner").mkdir()
+    assert main(["compress", str(tmp_path)]) == 2
+    assert _one_error_line(capsys.readouterr().err).endswith("(--recursive also reads its sub-folders)")
+    assert main(["compress", str(tmp_path), "-r"]) == 2
+    assert f"folder {tmp_path} or its sub-folders holds no image files" in capsys.readouterr().err
+
+
+def test_a_terminal_gets_a_progress_bar_and_the_lines_stay_clean(four_photos, capsys, monkeypatch):
+    _, paths = four_photos
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["compress", *map(str, paths[:3]), "-k", "2", "-j", "1"]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"\r\[#{8}\.{16}\] 1/3  [\d.]+ files/s  ETA \d+:\d\d ", captured.err)
+    assert re.search(r"\r\[#{16}\.{8}\] 2/3  ", captured.err)
+    assert captured.err.endswith("\r\033[K")  # the bar is cleared at the end
+    assert [line[:5] for line in captured.out.splitlines()] == ["[1/3]", "[2/3]", "[3/3]"]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["compress", *map(str, paths[:3]), "-k", "2", "-j", "1", "-q", "--overwrite"]) == 0
+    assert capsys.readouterr().err == ""  # -q: no bar
+
+
+def test_an_interrupted_write_leaves_no_partial_file(photo_files, tmp_path, capsys, monkeypatch):
+    import kmeans.files
+
+    real_open = open
+
+    class Interrupting:
+        def __init__(self, path, mode):
+            self.handle = real_open(path, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            self.handle.write(data[:10])
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(kmeans.files, "open", Interrupting, raising=False)
+    target = tmp_path / "out" / "x.png"
+    assert main(["compress", str(photo_files[0]), "-o", str(target)]) == 130
+    assert "kmeans: interrupted: 0 of 1 written, no partial file left" in capsys.readouterr().err
+    assert list((tmp_path / "out").iterdir()) == []

@@ -1,36 +1,43 @@
 """Command line: ``kmeans compress`` (images) and ``kmeans cluster`` (points).
 
 Run ``python -m kmeans --help``. A user's mistake (a missing or corrupt file,
-K out of range, a ragged CSV) prints one line saying what was wrong and exits
-with status 2 (1 when some files of a batch failed); it never prints a
-traceback.
+K out of range, a ragged CSV) prints one line saying what was wrong; it never
+prints a traceback. The exit status is one of :data:`EXIT_CODES`.
+
+``compress`` runs the files on parallel processes (``-j``), each through
+:func:`kmeans.files.compress_file`, and prints their lines in input order.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import itertools
 import math
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
 
 from . import __version__
 from .cluster import KMeans
 from .datasets import ACCEPTED_POINT_FILES, load_points
-from .images import ACCEPTED_FORMATS, load_image, save_png
 from .colour_spaces import COLOUR_SPACES
-from .metrics import scale_factor, ssimulacra2
+from .files import KB, collect_images, compress_file, count_of, describe_error, output_name, size_change
+from .images import ACCEPTED_FORMATS
 from .options import AUTO_ONE_RUN_FROM, AUTO_RESTARTS, DEFAULTS, RANGES, QuantizeOptions
-from .quantize import quantize_image
-
-#: Extensions picked up when a folder is given to ``compress``.
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+from .target import check_targets
 
 USER_ERRORS = (ValueError, TypeError, OSError)
+
+#: The exit statuses of ``kmeans``.
+EXIT_CODES = {
+    "ok": 0,  # every file written (or skipped: its output existed)
+    "some failed": 1,  # some files failed, the others were written
+    "error": 2,  # a mistake on the command line, or every file failed
+    "target missed": 3,  # --strict: some result missed its --max-kb or --min-quality target
+    "interrupted": 130,  # Ctrl-C: the files finished so far are written, no partial file is left
+}
 
 
 class UserError(Exception):
@@ -79,7 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
                           choices=list(COLOUR_SPACES), metavar="NAME",
                           help=f"space the palette is fitted in: {', '.join(COLOUR_SPACES)} "
                                f"(default {DEFAULTS.colour_space})")
-    compress.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    compress.add_argument("--max-kb", type=float, metavar="N",
+                          help="target: the PNG no bigger than N KB (1 KB = 1024 bytes); K is searched")
+    compress.add_argument("--min-quality", type=float, metavar="Q",
+                          help="target: a SSIMULACRA2 score of at least Q (up to 100); K is searched. "
+                               "With --max-kb too, the size wins")
+    compress.add_argument("--strict", action="store_true",
+                          help="a missed target exits with status 3 and its file is not written")
+    compress.add_argument("--keep", action="store_true",
+                          help="with --strict: write the best result found even when it misses")
+    compress.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                          help="files compressed at once, on N processes (default: one per core)")
+    compress.add_argument("-r", "--recursive", action="store_true",
+                          help="read folders inside folders; with -o the folder structure is mirrored")
+    compress.add_argument("--overwrite", action="store_true",
+                          help="replace existing outputs (default: skip files whose output exists)")
+    compress.add_argument("-q", "--quiet", action="store_true", help="print only errors (no progress bar)")
 
     cluster = commands.add_parser(
         "cluster",
@@ -99,78 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- compress -----------------------------------------------------------------------------
 
-def _collect_images(paths):
-    files = []
-    for path in paths:
-        if os.path.isdir(path):
-            found = sorted(
-                os.path.join(path, name) for name in os.listdir(path)
-                if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-            )
-            if not found:
-                raise UserError(f"folder {path} holds no image files ({', '.join(sorted(IMAGE_EXTENSIONS))})")
-            files.extend(found)
-        elif os.path.exists(path):
-            files.append(path)
-        else:
-            raise UserError(f"{path}: no such file or folder")
-    return files
 
-
-def output_name(path: str, n_colors: int) -> str:
-    """``photo.jpg`` -> ``photo-16colors.png``."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    return f"{stem}-{n_colors}colors.png"
-
-
-def count_of(count: int, word: str) -> str:
-    """``1 colour``, ``16 colours``."""
-    return f"{count} {word if count == 1 else word + 's'}"
-
-
-def size_change(before: int, after: int) -> str:
-    """How a file's size changed: ``3.2x smaller``, ``1.2x larger`` or ``the same size``."""
-    if after < before:
-        return f"{before / after:.1f}x smaller"
-    if after > before:
-        return f"{after / before:.1f}x larger"
-    return "the same size"
-
-
-def _output_path(source, output, n_colors, several):
-    if output is None:
-        return os.path.join(os.path.dirname(source), output_name(source, n_colors))
-    if several or os.path.isdir(output) or output.endswith(os.sep):
-        os.makedirs(output, exist_ok=True)
-        return os.path.join(output, output_name(source, n_colors))
-    return output
-
-
-def _compress_one(source, target, options: QuantizeOptions):
-    started = time.perf_counter()
-    image = load_image(source)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = quantize_image(image, **dataclasses.asdict(options))
-    size_after = save_png(result, target)
-    seconds = time.perf_counter() - started
-    size_before = os.path.getsize(source)
-    notes = "".join(f" ({warning.message})" for warning in caught)
-    distorted = result.to_array()  # RGB when the image was opaque, even if the file had alpha
-    score = ssimulacra2(image[..., : distorted.shape[2]], distorted)
-    factor = scale_factor(*image.shape[:2])
-    scaled = f" at 1/{factor} size" if factor > 1 else ""
-    return (
-        f"{source} -> {target}: {size_before:,} -> {size_after:,} bytes "
-        f"({size_change(size_before, size_after)}), {count_of(result.n_colors, 'colour')}, "
-        f"{'lossless' if math.isinf(result.psnr) else f'PSNR {result.psnr:.1f} dB'}, "
-        f"SSIMULACRA2 {score:.1f}{scaled}, {count_of(result.n_iter, 'iteration')}, "
-        f"{seconds:.2f} s{notes}"
-    )
+def _output_path(source, sub_folder, args, several):
+    name = output_name(source, args.colors, max_kb=args.max_kb, min_quality=args.min_quality)
+    if args.output is None:
+        return os.path.join(os.path.dirname(source), name)
+    if several or os.path.isdir(args.output) or args.output.endswith(os.sep):
+        return os.path.join(args.output, sub_folder, name)
+    return args.output
 
 
 def run_compress(args) -> int:
-    """Compress every image named on the command line; return the exit status."""
+    """Compress every image named on the command line; return the exit status (see EXIT_CODES)."""
     bounds = RANGES["n_colors"]
     if not bounds.minimum <= args.colors <= bounds.maximum:
         raise UserError(
@@ -181,30 +143,117 @@ def run_compress(args) -> int:
         n_init=DEFAULTS.n_init if args.n_init is None else args.n_init,
         dither=args.dither, colour_space=args.colour_space,
     )
+    if args.max_kb is not None and not (math.isfinite(args.max_kb) and args.max_kb > 0):
+        raise UserError(f"--max-kb {args.max_kb:g}: the size target must be a number of KB above 0, e.g. --max-kb 200")
+    if args.min_quality is not None and not (math.isfinite(args.min_quality) and args.min_quality <= 100):
+        raise UserError(f"--min-quality {args.min_quality:g}: the quality target is a SSIMULACRA2 score up to 100 "
+                        f"(identical), e.g. --min-quality 70")
     try:
         options.checked()  # a bad option fails once, before any file is read
+        if args.max_kb is not None or args.min_quality is not None:
+            check_targets(None if args.max_kb is None else args.max_kb * KB, args.min_quality)
     except ValueError as error:
         raise UserError(_as_flags(str(error))) from None
-    files = _collect_images(args.images)
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"-j {args.jobs}: the number of parallel jobs must be 1 or more")
+    if args.keep and not args.strict:
+        raise UserError("--keep goes with --strict: without --strict a result that misses its target is kept anyway")
+    try:
+        files = collect_images(args.images, recursive=args.recursive)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     several = len(files) > 1
     if args.output and several and os.path.isfile(args.output):
         raise UserError(f"-o {args.output} is a file, but several images need an output folder")
-    failures = 0
-    for number, source in enumerate(files, start=1):
-        prefix = f"[{number}/{len(files)}] " if several else ""
-        try:
-            line = _compress_one(source, _output_path(source, args.output, args.colors, several), options)
-        except USER_ERRORS as error:
-            failures += 1
-            print(f"kmeans: {prefix}{_describe(error)}", file=sys.stderr)
-            continue
-        if not args.quiet:
-            print(prefix + line, flush=True)
-    if failures:
+    jobs = [
+        (source, _output_path(source, sub_folder, args, several)) for source, sub_folder in files
+    ]
+    settings = dict(options=options, max_kb=args.max_kb, min_quality=args.min_quality, overwrite=args.overwrite,
+                    keep_missed=not args.strict or args.keep)
+    progress = Progress(len(jobs), enabled=not args.quiet and sys.stderr.isatty())
+    counts = dict.fromkeys(("written", "skipped", "missed", "failed"), 0)
+    missed = 0  # results that missed their target, kept or not
+    try:
+        for number, result in enumerate(_results(jobs, settings, _n_jobs(args.jobs, len(jobs))), start=1):
+            counts[result.status] += 1
+            missed += result.target_met is False
+            prefix = f"[{number}/{len(jobs)}] " if several else ""
+            progress.clear()
+            if result.status == "failed":
+                print(f"kmeans: {prefix}{result.line()}", file=sys.stderr)
+            elif not args.quiet:
+                print(prefix + result.line(), flush=True)
+            progress.update(number)
+    except KeyboardInterrupt:
+        progress.clear()
+        print(f"kmeans: interrupted: {counts['written']} of {len(jobs)} written, no partial file left",
+              file=sys.stderr)
+        return EXIT_CODES["interrupted"]
+    progress.clear()
+    if counts["failed"]:
         if several:
-            print(f"kmeans: {failures} of {len(files)} images failed", file=sys.stderr)
-        return 1 if failures < len(files) else 2
-    return 0
+            print(f"kmeans: {counts['failed']} of {len(jobs)} images failed", file=sys.stderr)
+        return EXIT_CODES["some failed"] if counts["failed"] < len(jobs) else EXIT_CODES["error"]
+    if args.strict and missed:
+        return EXIT_CODES["target missed"]
+    return EXIT_CODES["ok"]
+
+
+def _n_jobs(asked, n_files) -> int:
+    """Processes to run: as asked, else one per core; never more than files, and 1 where there are no processes."""
+    if sys.platform == "emscripten":
+        return 1
+    return max(1, min(asked or os.cpu_count() or 1, n_files))
+
+
+def _results(jobs, settings, n_jobs):
+    """:func:`compress_file` of each job, yielded in the jobs' order, run on `n_jobs` processes."""
+    if n_jobs == 1:
+        for source, target in jobs:
+            yield compress_file(source, target, **settings)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(n_jobs)
+    try:
+        # A window of a few jobs a process: bounded memory, and every process kept busy.
+        window, futures = 2 * n_jobs, []
+        pending = iter(jobs)
+        for source, target in itertools.islice(pending, window):
+            futures.append(pool.submit(compress_file, source, target, **settings))
+        while futures:
+            result = futures.pop(0).result()
+            for source, target in itertools.islice(pending, 1):
+                futures.append(pool.submit(compress_file, source, target, **settings))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Progress:
+    """A one-line progress bar on the terminal: done/total, files a second, time left."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.started, self.shown = total, enabled and total > 1, time.monotonic(), False
+
+    def update(self, done: int) -> None:
+        if not self.enabled or done >= self.total:
+            return
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - done) / rate if rate > 0 else 0.0
+        width = 24
+        filled = round(width * done / self.total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  "
+                         f"{rate:.2f} files/s  ETA {int(left) // 60}:{int(left) % 60:02d} ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
 def _as_flags(message: str) -> str:
@@ -270,16 +319,6 @@ def _write_plot(X, model, history, path):
     figure.savefig(path)
 
 
-def _describe(error: BaseException) -> str:
-    if isinstance(error, FileNotFoundError):
-        return f"{error.filename}: no such file"
-    if isinstance(error, IsADirectoryError):
-        return f"{error.filename} is a folder, not a file"
-    if isinstance(error, PermissionError):
-        return f"{error.filename}: permission denied"
-    return str(error)
-
-
 def main(argv=None) -> int:
     """Entry point of ``python -m kmeans`` and the ``kmeans`` script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -291,7 +330,7 @@ def main(argv=None) -> int:
         print(f"kmeans: error: {error}", file=sys.stderr)
         return 2
     except USER_ERRORS as error:
-        print(f"kmeans: error: {_describe(error)}", file=sys.stderr)
+        print(f"kmeans: error: {describe_error(error)}", file=sys.stderr)
         return 2
 
 

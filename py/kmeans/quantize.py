@@ -380,16 +380,62 @@ def quantize_image(
     """
     image = check_image(image)
     options = QuantizeOptions(n_colors, seed, max_iter, tol, n_init, colour_space, dither).checked()
-    space = colour_spaces.colour_space(options.colour_space)
-    height, width, _channels = image.shape
+    prepared = prepare_image(image, colour_space=options.colour_space, dithered=options.dither > 0)
+    return quantize_prepared(prepared, options, callback=callback, progress=progress,
+                             dither_progress=dither_progress, watch=watch)
 
+
+@dataclasses.dataclass
+class PreparedImage:
+    """What every palette size of one image shares: see :func:`prepare_image`.
+
+    Attributes
+    ----------
+    image : ndarray of shape (height, width, 3 or 4), dtype uint8
+    alpha : Alpha
+    space : kmeans.colour_spaces.ColourSpace
+    asked_dither : bool
+        Whether it was prepared for dithered results (``dither > 0``).
+    dithered : bool
+        Whether results are dithered: asked for, and the image has no partly
+        transparent pixels.
+    smooth : ndarray or None
+        The diffusion map (:func:`kmeans.dither.diffusion_map`) when dithered.
+    distinct : kmeans._distinct.DistinctColours or None
+        The visible pixels' distinct colours and their weights (None when
+        no pixel is visible).
+    colours_fit : ndarray of shape (n_colours, n_channels) or None
+        The distinct colours in the fitting space.
+    """
+
+    image: np.ndarray
+    alpha: Alpha
+    space: colour_spaces.ColourSpace
+    asked_dither: bool
+    dithered: bool
+    smooth: np.ndarray | None
+    distinct: object
+    colours_fit: np.ndarray
+
+
+def prepare_image(image, *, colour_space: str = DEFAULTS.colour_space, dithered: bool = True) -> PreparedImage:
+    """Stages 1 and 2 of :func:`quantize_image`, which do not depend on the palette size.
+
+    A search over palette sizes (:mod:`kmeans.target`) prepares an image
+    once and calls :func:`quantize_prepared` for each size it tries.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3) or (height, width, 4), dtype uint8
+    colour_space : str, default="oklab"
+    dithered : bool, default=True
+        Whether the results will be dithered (``dither > 0``): dithered fits
+        weigh smooth areas more, so their colour counts differ.
+    """
+    image = check_image(image)
+    space = colour_spaces.colour_space(colour_space)
     alpha = split_alpha(image)
-    if alpha.pixels.shape[0] == 0:
-        # Nothing visible: one transparent entry, as pngquant writes (any K; an exact copy).
-        warnings.warn("the image is fully transparent: its palette is one transparent entry", UserWarning,
-                      stacklevel=2)
-        return QuantizedImage(np.zeros((1, 4), np.uint8), np.zeros((height, width), np.uint8), 0, 0.0)
-    dithered = options.dither > 0 and alpha.fit_channels == 3
+    asked_dither, dithered = dithered, dithered and alpha.fit_channels == 3 and alpha.pixels.shape[0] > 0
     smooth = pixel_weights = None
     if dithered:
         # Dithered results weigh smooth areas more in the fit (see kmeans.dither.importance).
@@ -397,14 +443,49 @@ def quantize_image(
         pixel_weights = dithering.importance(smooth).reshape(-1)
         if alpha.visible is not None:
             pixel_weights = pixel_weights[alpha.visible]
+    if alpha.pixels.shape[0] == 0:  # fully transparent: no colours to count
+        return PreparedImage(image, alpha, space, asked_dither, False, None, None, None)
     distinct = count_colours(alpha.pixels, alpha.fit_channels, pixel_weights)
+    return PreparedImage(image, alpha, space, asked_dither, dithered, smooth, distinct,
+                         space.to_fit(distinct.colours))
+
+
+def quantize_prepared(
+    prepared: PreparedImage,
+    options: QuantizeOptions,
+    *,
+    callback: Callable | None = None,
+    progress: Callable | None = None,
+    dither_progress: Callable | None = None,
+    watch: Callable | None = None,
+) -> QuantizedImage:
+    """Stages 3 to 5 of :func:`quantize_image` on an image made ready by :func:`prepare_image`.
+
+    `options` must name the colour space the image was prepared for, and a
+    dither strength above 0 exactly when it was prepared ``dithered``. The other arguments are
+    those of :func:`quantize_image`, which this is the second half of: the
+    result is the same.
+    """
+    options = options.checked()
+    image, alpha, space, distinct = prepared.image, prepared.alpha, prepared.space, prepared.distinct
+    if options.colour_space != space.name or (options.dither > 0) != prepared.asked_dither:
+        raise ValueError(
+            f"the image was prepared for colour_space={space.name!r} "
+            f"{'with' if prepared.asked_dither else 'without'} dithering; got colour_space={options.colour_space!r}, "
+            f"dither={options.dither:g}"
+        )
+    height, width, _channels = image.shape
+    if alpha.pixels.shape[0] == 0:
+        # Nothing visible: one transparent entry, as pngquant writes (any K; an exact copy).
+        warnings.warn("the image is fully transparent: its palette is one transparent entry", UserWarning,
+                      stacklevel=3)
+        return QuantizedImage(np.zeros((1, 4), np.uint8), np.zeros((height, width), np.uint8), 0, 0.0)
     n_fit = options.n_colors - 1 if alpha.visible is not None else options.n_colors
     if n_fit < 1:
         raise ValueError(
             "n_colors=1 leaves no colour for the visible pixels once one palette entry is "
             "reserved for transparency; use n_colors >= 2"
         )
-    fit_space_colours = space.to_fit(distinct.colours)
     n_distinct = distinct.colours.shape[0]
     if n_distinct <= n_fit:
         if n_distinct < n_fit:
@@ -412,12 +493,12 @@ def quantize_image(
                 f"the image has only {n_distinct} distinct colours, fewer than "
                 f"n_colors={options.n_colors}; the palette keeps all of them",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        fit = Fit(fit_space_colours, 0)
+        fit = Fit(prepared.colours_fit, 0)
     else:
         fit = fit_colours(
-            fit_space_colours, distinct.weights, n_fit, rng=as_rng(options.seed), max_iter=options.max_iter,
+            prepared.colours_fit, distinct.weights, n_fit, rng=as_rng(options.seed), max_iter=options.max_iter,
             tol=options.tol, n_init=options.n_init, callback=_with_progress(callback, progress, watch),
             callback_inertia=callback is not None,
             srgb=None if space is colour_spaces.RGB else distinct.colours,
@@ -425,18 +506,17 @@ def quantize_image(
 
     if watch is not None:
         watch(None, fit.centers)
-    palette, labels, sq_errors = round_palette(fit, distinct.colours, fit_space_colours, space)
+    palette, labels, sq_errors = round_palette(fit, distinct.colours, prepared.colours_fit, space)
     palette, rank = finish_palette(palette, labels, distinct.weights, alpha)
     colour_indices = rank[labels].astype(np.uint8)
-    if dithered:
+    if prepared.dithered:
         indices, sse = dither_pixels(image, palette, distinct.keys, colour_indices, alpha, space, options.dither,
-                                     smooth, dither_progress)
+                                     prepared.smooth, dither_progress)
     else:
         indices = assign_pixels(colour_indices, distinct.lookup, alpha, height * width,
                                 transparent_index=palette.shape[0] - 1)
         sse = float((sq_errors * distinct.weights).sum())
     return QuantizedImage(palette, indices.reshape(height, width), fit.n_iter, sse)
-
 
 
 def _with_progress(callback, progress, watch=None):
