@@ -135,6 +135,7 @@ TEST_MODULES = (
     "numpy",
     "matplotlib",
     "ssimulacra2",
+    "dask",
     "kmeans",
 )
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
