@@ -30,6 +30,9 @@ from .target import compress_to_target
 #: Extensions picked up when a folder is given.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
+#: The exceptions that mean a user's mistake or a bad file (reported in words, never as a traceback).
+USER_ERRORS = (ValueError, TypeError, OSError)
+
 #: One KB, as the page and the CLI count file sizes.
 KB = 1024
 
@@ -274,7 +277,7 @@ def compress_file(source, output=None, *, options: QuantizeOptions = DEFAULTS, m
             os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
             write_atomically(output, png)
             result.status = "written"
-    except (ValueError, TypeError, OSError) as error:
+    except USER_ERRORS as error:
         result.status, result.error = "failed", describe_error(error)
     result.seconds = time.perf_counter() - started
     return result

@@ -144,7 +144,7 @@ def compress_to_target(image, *, max_bytes=None, min_quality=None, options: Quan
     options = options.checked()
     prepared = prepare_image(image, colour_space=options.colour_space, dithered=options.dither > 0)
     lowest = 2 if prepared.alpha.visible is not None else 1  # one entry is the transparent one
-    results: dict[int, tuple] = {}  # K -> (quantized, png, score): every trial, reused by both searches
+    results: dict[int, tuple] = {}  # K -> (quantized, png, Trial): every trial, reused by both searches
     order: list[Trial] = []
 
     def measure(n_colors) -> Trial:
@@ -157,11 +157,12 @@ def compress_to_target(image, *, max_bytes=None, min_quality=None, options: Quan
             if min_quality is not None:
                 distorted = quantized.to_array()
                 score = ssimulacra2(prepared.image[..., : distorted.shape[2]], distorted)
-            results[n_colors] = (quantized, png, score)
-            order.append(Trial(n_colors, len(png), score))
+            trial = Trial(n_colors, len(png), score)
+            results[n_colors] = (quantized, png, trial)
+            order.append(trial)
             if progress is not None:
-                progress(order[-1])
-        return next(trial for trial in order if trial.n_colors == n_colors)
+                progress(trial)
+        return results[n_colors][2]
 
     # More entries than the image has colours change nothing: the largest K worth trying.
     n_distinct = 0 if prepared.distinct is None else prepared.distinct.colours.shape[0]
@@ -240,7 +241,7 @@ def _next_k(points, below, above, goal, lowest, highest, is_size) -> int:
     side = sorted((k for k in points if (k <= known if below else k >= known)), reverse=bool(below))[:2]
     aim = goal * (1.05 if below else 0.95) if is_size else goal + (2 if below else -2)
     slope = None
-    if len(side) == 2 and side[0] != side[1]:
+    if len(side) == 2:
         (ka, va), (kb, vb) = (side[0], points[side[0]]), (side[1], points[side[1]])
         slope = (va - vb) / (math.log2(ka) - math.log2(kb))
     if slope is not None and slope > 0:
@@ -265,23 +266,20 @@ def _choose(order, results, max_bytes, min_quality) -> TargetResult:
                 and (max_bytes is None or trial.n_bytes <= max_bytes))
 
     passing = [trial for trial in order if good(trial)]
-    if passing:
-        # Quality asked for: the smallest file that reaches it; size alone: the largest K that fits.
-        if min_quality is not None:
-            chosen = min(passing, key=lambda t: (t.n_bytes, t.n_colors))
-        else:
-            chosen = max(passing, key=lambda t: (t.n_colors, -t.n_bytes))
-    elif max_bytes is not None and min_quality is not None and any(t.n_bytes <= max_bytes for t in order):
-        chosen = max((t for t in order if t.n_bytes <= max_bytes), key=lambda t: t.score)  # the budget wins
-    elif max_bytes is not None and min_quality is None:
-        chosen = min(order, key=lambda t: (t.n_bytes, t.n_colors))  # the smallest possible output
-    elif min_quality is not None and max_bytes is None:
-        chosen = max(order, key=lambda t: (t.score, -t.n_bytes))  # the best score there is
+    fitting = [trial for trial in order if max_bytes is not None and trial.n_bytes <= max_bytes]
+    if passing and min_quality is not None:
+        chosen = min(passing, key=lambda t: (t.n_bytes, t.n_colors))  # the smallest file that reaches it
+    elif passing:
+        chosen = max(passing, key=lambda t: (t.n_colors, -t.n_bytes))  # size alone: the largest K that fits
+    elif fitting:
+        chosen = max(fitting, key=lambda t: t.score)  # both asked for, the quality missed: the budget wins
+    elif max_bytes is not None:
+        chosen = min(order, key=lambda t: (t.n_bytes, t.n_colors))  # nothing fits: the smallest possible output
     else:
-        chosen = min(order, key=lambda t: (t.n_bytes, t.n_colors))
-    quantized, png, score = results[chosen.n_colors]
+        chosen = max(order, key=lambda t: (t.score, -t.n_bytes))  # the quality missed: the best score there is
+    quantized, png, _ = results[chosen.n_colors]
     met = good(chosen)
-    return TargetResult(quantized, png, score, chosen.n_colors, met, list(order),
+    return TargetResult(quantized, png, chosen.score, chosen.n_colors, met, list(order),
                         describe(chosen, met, max_bytes, min_quality))
 
 
