@@ -5,14 +5,18 @@
  */
 import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
-import { decodeImage, outputName } from "./images.js";
-import { clearCanvas, drawImageData, drawPalette, drawRgba, highlightEntry } from "./draw.js";
+import { ACCEPTED_FORMATS, decodeImage, outputName } from "./images.js";
+import { clearCanvas, drawImageData, drawPalette, drawRgba, highlightEntry, paletteToRgba } from "./draw.js";
 import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import {
-  SAMPLE_NAME, SAMPLE_URL, bootLabel, countOf, describePsnr, describeScore, formatStrength, quantizeImage,
-  readColourSpace, readInt, readNumber, setUpOptionInputs, sizeChange,
+  SAMPLE_NAME, SAMPLE_URL, bootLabel, capitalise, compressImage, countOf, describePsnr, describeScore, describeTarget, formatBytes,
+  formatStrength, quantizeImage, readColourSpace, readInt, readNumber, readTarget, setUpOptionInputs, sizeChange,
 } from "./compress.js";
+import { defaultSettings, linkWithSettings, loadSettings, saveSettings } from "./settings.js";
+import { WorkerPool, poolSize } from "./pool.js";
+import { setUpBatch } from "./batch.js";
+import { pickedFromDrop, pickedFromInput } from "./picked-files.js";
 import { setUpCompare } from "./compare.js";
 import { setUpOffline } from "./offline.js";
 import { showEmbedSnippet } from "./embed-snippet.js";
@@ -22,6 +26,10 @@ const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementB
 const ui = {
   form: $("controls"),
   imageInput: $("image-input"),
+  folderInput: $("folder-input"),
+  maxKb: $("max-kb"),
+  minQuality: $("min-quality"),
+  resetSettings: $("reset-settings"),
   k: $("k"),
   maxIter: $("max-iter"),
   seed: $("seed"),
@@ -50,6 +58,12 @@ const ui = {
   cloudCaption: $("colour-cloud-caption"),
 };
 
+/** The inputs of the settings (settings.js SETTINGS), by URL parameter. */
+const SETTING_INPUTS = {
+  k: ui.k, "max-iter": ui.maxIter, seed: ui.seed, dither: ui.dither, space: ui.colourSpace,
+  "max-kb": ui.maxKb, "min-quality": ui.minQuality,
+};
+
 /** How many of the photo's colours the colour cloud shows. */
 const CLOUD_SAMPLE = 2500;
 
@@ -67,6 +81,16 @@ let downloadUrl = "";
 let shown = null;
 
 const client = new WorkerClient({ onStatus: showBootStatus, onBootError: showBootError });
+const workers = poolSize({
+  cores: navigator.hardwareConcurrency,
+  memoryGb: /** @type {any} */ (navigator).deviceMemory,
+  requested: new URLSearchParams(location.search).get("workers"),
+});
+const batch = setUpBatch({
+  root: $("batch"), list: $("batch-list"), summary: $("batch-summary"), progress: $("batch-progress"),
+  downloadAll: $("download-all"), cancelAll: $("cancel-all"), clear: $("batch-clear"),
+  pool: new WorkerPool(client, workers.size), onSelect: showBatchItem,
+});
 const cloud = setUpCloud({
   canvas: ui.cloud, space: ui.cloudSpace, frame: ui.cloudFrame, play: ui.cloudPlay, caption: ui.cloudCaption,
 });
@@ -206,14 +230,31 @@ function setDownload(blob, fileName) {
 
 // -- the run ---------------------------------------------------------------------------------------
 
+/**
+ * The settings a run (or a batch) uses, read from the inputs; throws a message naming a bad one.
+ * @returns {import("./compress.js").Job}
+ */
+function readJob() {
+  return {
+    nColors: readInt(ui.k, "Colours (K)"),
+    maxIter: readInt(ui.maxIter, "Max iterations"),
+    seed: readInt(ui.seed, "Seed"),
+    dither: readNumber(ui.dither, "Dithering"),
+    colourSpace: readColourSpace(ui.colourSpace),
+    maxKb: readTarget(ui.maxKb, "max-kb"),
+    minQuality: readTarget(ui.minQuality, "min-quality"),
+  };
+}
+
 async function run() {
   try {
     if (!current) throw new Error("Choose an image first.");
-    const nColors = readInt(ui.k, "Colours (K)");
-    const maxIter = readInt(ui.maxIter, "Max iterations");
-    const seed = readInt(ui.seed, "Seed");
-    const dither = readNumber(ui.dither, "Dithering");
-    const colourSpace = readColourSpace(ui.colourSpace);
+    const job = readJob();
+    if (job.maxKb !== null || job.minQuality !== null) {
+      await runToTarget(job);
+      return;
+    }
+    const { nColors, maxIter, seed, dither, colourSpace } = job;
     const { name, bytes, imageData } = current;
     const { width, height } = imageData;
     setState("running");
@@ -256,12 +297,7 @@ async function run() {
       { pixels: original, indices: quantized.indices, palette: quantized.palette, width, height },
       { transfer: [original.buffer] },
     );
-    const scaled = scored.ssimulacra2_scale > 1 ? `, scored at 1/${scored.ssimulacra2_scale} size` : "";
-    addStat(
-      "Looks like the original",
-      `${scored.ssimulacra2.toFixed(1)} of 100: ${describeScore(scored.ssimulacra2)} (SSIMULACRA2${scaled})`,
-      "ssimulacra2",
-    );
+    addScore(scored.ssimulacra2, scored.ssimulacra2_scale);
 
     say("Writing the PNG…");
     const encoded = await client.request(
@@ -282,6 +318,109 @@ async function run() {
     if (error instanceof DOMException && error.name === "AbortError") return;
     showError(error);
   }
+}
+
+/**
+ * A run with a target: one "compress" request searches K for it, scores and encodes the result.
+ * @param {import("./compress.js").Job} job
+ */
+async function runToTarget(job) {
+  const { name, bytes, imageData } = /** @type {NonNullable<typeof current>} */ (current);
+  const { width, height } = imageData;
+  const goal = describeTarget(job);
+  setState("running");
+  ui.progress.removeAttribute("value"); // how many trials a search takes is not known ahead
+  say(`Compressing “${name}” to ${goal}…`);
+  const started = performance.now();
+  const reply = await compressImage(client, new Uint8Array(imageData.data), width, height, job, (tried) =>
+    say(`Compressing “${name}” to ${goal}: ${countOf(tried, "palette size")} tried…`),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  showResult(reply, width, height, "The colour cloud shows a run with a fixed K; clear the target to see it.");
+  ui.stats.replaceChildren();
+  addStat("Colours", String(reply.n_colors));
+  addStat("Target", `${capitalise(reply.message)}, in ${countOf(reply.trials.length / 2, "trial")}`, "target");
+  addStat("Time", `${seconds.toFixed(2)} s`);
+  addStat("PSNR", describePsnr(reply.psnr));
+  addScore(reply.ssimulacra2, reply.ssimulacra2_scale);
+  addStat("Compressed size", `${formatBytes(bytes)} → ${formatBytes(reply.bytes)} (${sizeChange(bytes, reply.bytes)})`);
+  setDownload(new Blob([reply.png], { type: "image/png" }), outputName(name, job.nColors, job));
+  ui.progress.value = 1;
+  setState("done");
+  say(`Done: ${reply.message}.`);
+}
+
+/**
+ * Draw a finished result (a target run's or a batch row's) and its palette.
+ * @param {{indices: Uint8Array, palette: Uint8Array, n_colors: number}} result
+ * @param {number} width
+ * @param {number} height
+ * @param {string} noCloud why the colour cloud is empty
+ */
+function showResult({ indices, palette, n_colors }, width, height, noCloud) {
+  const rgba = paletteToRgba(indices, palette, new Uint8Array(width * height * 4));
+  drawRgba(ui.result, rgba, width, height);
+  compare.update();
+  shown = { rgba, indices, width, height, chosen: -1 };
+  drawPalette(ui.palette, palette, showEntry);
+  cloud.clear(noCloud);
+  ui.resultCaption.textContent = countOf(n_colors, "colour");
+}
+
+/**
+ * Show a row of the batch in the single view: its original, and its result once it has one.
+ * @param {import("./batch.js").BatchItem} item
+ */
+async function showBatchItem(item) {
+  try {
+    await openImage(item.file, item.path, { autoRun: false });
+    const { result } = item;
+    if (!result) {
+      say(item.state === "error" ? `“${item.path}”: ${item.error}` : `“${item.path}” is ${item.state === "running" ? "being compressed" : "waiting its turn"}…`);
+      return;
+    }
+    const decoded = await decodeImage(result.png, result.outputName, PAGE_MAX_MEGAPIXELS);
+    const indices = indicesOf(new Uint8Array(decoded.data.buffer), result.palette);
+    showResult({ indices, palette: result.palette, n_colors: result.nColors }, result.width, result.height,
+      "The colour cloud is drawn for the photo you run here: press Run to see it.");
+    ui.stats.replaceChildren();
+    addStat("Colours", String(result.nColors));
+    if (result.message) addStat("Target", `${capitalise(result.message)}, in ${countOf(result.trials, "trial")}`, "target");
+    addStat("PSNR", describePsnr(result.psnr));
+    addScore(result.ssimulacra2, result.scale);
+    addStat("Compressed size", `${formatBytes(item.file.size)} → ${formatBytes(result.png.size)} (${sizeChange(item.file.size, result.png.size)})`);
+    setDownload(result.png, result.outputName);
+    setState("done");
+    say(`Showing “${item.path}” from your photos: ${countOf(result.nColors, "colour")}, ${formatBytes(result.png.size)}.`);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/**
+ * Each pixel's palette entry, found again from its colour (a batch keeps only the PNG). A pixel whose
+ * colour is in no entry (a half-transparent one, changed by the browser's premultiplied decode) gets
+ * entry 0.
+ * @param {Uint8Array} rgba
+ * @param {Uint8Array} palette RGBA, 4 bytes per colour
+ */
+function indicesOf(rgba, palette) {
+  const entries = new Map();
+  const colours = new Uint32Array(palette.buffer, palette.byteOffset, palette.length / 4);
+  colours.forEach((colour, index) => entries.has(colour) || entries.set(colour, index));
+  const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, rgba.length / 4);
+  const indices = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) indices[i] = entries.get(pixels[i]) ?? 0;
+  return indices;
+}
+
+/**
+ * @param {number} score SSIMULACRA2
+ * @param {number} scale 1, or the factor the copies it compared were shrunk by
+ */
+function addScore(score, scale) {
+  const scaled = scale > 1 ? `, scored at 1/${scale} size` : "";
+  addStat("Looks like the original", `${score.toFixed(1)} of 100: ${describeScore(score)} (SSIMULACRA2${scaled})`, "ssimulacra2");
 }
 
 /**
@@ -331,12 +470,6 @@ function addStat(term, value, key = term.toLowerCase().replace(/\W+/g, "-")) {
   ui.stats.append(dt, dd);
 }
 
-/** @param {number} bytes */
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
-}
 
 function cancel() {
   if (document.body.dataset.state !== "running") return;
@@ -372,21 +505,37 @@ function wire() {
     if (document.body.dataset.state !== "running" && document.body.dataset.state !== "loading") run();
   });
   ui.cancel.addEventListener("click", cancel);
-  ui.imageInput.addEventListener("change", () => {
-    openUserFile(ui.imageInput.files?.[0]);
-    ui.imageInput.value = ""; // choosing the same file again still fires change
+  for (const input of [ui.imageInput, ui.folderInput]) {
+    input.addEventListener("change", () => {
+      addPicked(pickedFromInput(input));
+      input.value = ""; // choosing the same files again still fires change
+    });
+  }
+  ui.form.addEventListener("change", rememberSettings);
+  ui.resetSettings.addEventListener("click", () => {
+    applySettings(defaultSettings());
+    for (const input of Object.values(SETTING_INPUTS)) input.removeAttribute("aria-invalid");
+    rememberSettings();
+    say("Every setting is back to its default, and the page has forgotten the ones you chose.");
   });
   document.addEventListener("dragover", (event) => {
     event.preventDefault();
     document.body.classList.add("dragging");
   });
   document.addEventListener("dragleave", () => document.body.classList.remove("dragging"));
-  document.addEventListener("drop", (event) => {
+  document.addEventListener("drop", async (event) => {
     event.preventDefault();
     document.body.classList.remove("dragging");
-    const file = event.dataTransfer?.files?.[0];
-    if (currentView() === "clusters") openPointsFile(file);
-    else openUserFile(file);
+    if (!event.dataTransfer) return;
+    if (currentView() === "clusters") {
+      openPointsFile(event.dataTransfer.files[0]);
+      return;
+    }
+    try {
+      addPicked(await pickedFromDrop(event.dataTransfer));
+    } catch (error) {
+      showError(new Error(`The dropped folder could not be read (${error instanceof Error ? error.message : error}). Choose it with “A folder…” instead.`));
+    }
   });
   document.addEventListener("paste", (event) => {
     if (currentView() !== "compress") return;
@@ -396,6 +545,56 @@ function wire() {
   ui.download.addEventListener("click", (/** @type {Event} */ event) => {
     if (!downloadUrl) event.preventDefault();
   });
+}
+
+/**
+ * Open what the user gave: one file as before (the single view), several files or a folder as a batch.
+ * @param {import("./picked-files.js").Picked} picked
+ */
+function addPicked({ files, skipped, folder, fromFolder }) {
+  if (files.length === 0) {
+    if (fromFolder) {
+      const others = skipped ? ` (only ${countOf(skipped, "other file")})` : "";
+      showError(new Error(`The folder${folder ? ` “${folder}”` : ""} has no images${others}. Choose a folder with ${ACCEPTED_FORMATS} files.`));
+    }
+    return;
+  }
+  if (files.length === 1 && !fromFolder && batch.size === 0) {
+    openUserFile(files[0].file);
+    return;
+  }
+  let job;
+  try {
+    job = readJob();
+  } catch (error) {
+    showError(new Error(`${error instanceof Error ? error.message : error} Then choose the photos again.`));
+    return;
+  }
+  batch.add(files, job);
+  const others = skipped ? `; ${countOf(skipped, "file")} that ${skipped === 1 ? "is" : "are"} not an image skipped` : "";
+  say(`${countOf(files.length, "photo")} added to the list below${others}. Choose one to see it here.`);
+}
+
+/** @returns {Storage | null} the page's storage, or null where it is refused (some private windows, sandboxes) */
+function storage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {import("./settings.js").SettingValues} values */
+function applySettings(values) {
+  for (const [param, input] of Object.entries(SETTING_INPUTS)) input.value = values[param];
+  showDither();
+}
+
+/** Remember the settings, and put them in the page's URL (a link to it shares them). */
+function rememberSettings() {
+  const values = Object.fromEntries(Object.entries(SETTING_INPUTS).map(([param, input]) => [param, input.value]));
+  saveSettings(values, storage());
+  history.replaceState(history.state, "", linkWithSettings(location.href, values));
 }
 
 /** The view the URL hash asks for: "clusters" for #clusters (also with a shared link's parameters), else "compress". */
@@ -423,7 +622,12 @@ async function loadSample() {
 }
 
 setUpOptionInputs({ n_colors: ui.k, max_iter: ui.maxIter, seed: ui.seed, dither: ui.dither }, ui.colourSpace);
-showDither();
+const settings = loadSettings({ search: location.search, storage: storage() });
+applySettings(settings.values);
+// The address shows the settings in use (remembered ones too), so copying it shares them.
+history.replaceState(history.state, "", linkWithSettings(location.href, settings.values));
+const linkProblems = [...settings.problems, workers.problem].filter(Boolean);
+if (linkProblems.length) restartNote = `${linkProblems.join(" ")} `; // said with the boot steps and "Ready"
 setState("loading");
 showView();
 window.addEventListener("hashchange", showView);
@@ -435,6 +639,8 @@ showEmbedSnippet();
 // Installed as an app, "Open with" on an image launches the page with it (manifest file_handlers).
 if ("launchQueue" in window) {
   /** @type {any} */ (window).launchQueue.setConsumer(async (/** @type {any} */ params) => {
-    if (params.files && params.files.length) openUserFile(await params.files[0].getFile());
+    if (!params.files || params.files.length === 0) return;
+    const files = await Promise.all(params.files.map((/** @type {any} */ handle) => handle.getFile()));
+    addPicked({ files: files.map((file) => ({ file, path: file.name })), skipped: 0, folder: "", fromFolder: false });
   });
 }

@@ -288,12 +288,13 @@ export function setUpCloud({ canvas, space, frame, play, caption }) {
       showFrame(0);
       animate();
     },
-    clear() {
+    /** @param {string} [why] the caption: why there is no cloud */
+    clear(why = "Run K-means to see the photo's colours here.") {
       stop();
       data = null;
       canvas.dataset.frames = "0";
       canvas.dataset.points = "0";
-      caption.textContent = "Run K-means to see the photo's colours here.";
+      caption.textContent = why;
       frame.disabled = play.disabled = true;
       draw();
     },

@@ -1,6 +1,7 @@
 // @ts-check
 /** What the full page (app.js) and the embed (embed.js) share: option inputs, input checks and the run. */
 import { BOOT_STAGES, COLOUR_SPACES, QUANTIZE_OPTIONS, REQUEST } from "./protocol.js";
+import { SETTINGS, settingProblem } from "./settings.js";
 
 /** The bundled sample photo (CC BY 2.0, see static/samples/LICENSE.md) and its file name. */
 export const SAMPLE_URL = new URL("./samples/flower.jpg", import.meta.url);
@@ -70,6 +71,37 @@ function readInRange(input, label, accepted, what) {
 }
 
 /**
+ * Read a target from its input: null when empty (no target), else the number, or throw a message
+ * naming the field and what it accepts.
+ * @param {HTMLInputElement} input
+ * @param {"max-kb" | "min-quality"} param its setting (settings.js)
+ * @returns {number | null}
+ */
+export function readTarget(input, param) {
+  const setting = /** @type {import("./settings.js").Setting} */ (SETTINGS.find((entry) => entry.param === param));
+  // A number input holds "" for text that is not a number; badInput tells it from an empty field.
+  const problem = input.validity?.badInput ? "a number" : settingProblem(setting, input.value);
+  if (problem) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    throw new Error(`${setting.label} must be ${problem}; got “${input.value || "text that is not a number"}”.`);
+  }
+  input.removeAttribute("aria-invalid");
+  return input.value.trim() === "" ? null : Number(input.value);
+}
+
+/**
+ * A target in words: "no bigger than 200 KB", "quality at least 70", or both.
+ * @param {{maxKb: number | null, minQuality: number | null}} targets
+ */
+export function describeTarget({ maxKb, minQuality }) {
+  const parts = [];
+  if (maxKb !== null) parts.push(`no bigger than ${maxKb} KB`);
+  if (minQuality !== null) parts.push(`quality at least ${minQuality}`);
+  return parts.join(" and ");
+}
+
+/**
  * Read the colour space from its select, or throw a message listing the accepted names.
  * @param {HTMLSelectElement} select
  */
@@ -101,6 +133,14 @@ export function describeScore(score) {
 }
 
 /**
+ * The text with its first letter in capitals.
+ * @param {string} text
+ */
+export function capitalise(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
  * "1 colour", "16 colours".
  * @param {number} count
  * @param {string} word the singular
@@ -118,6 +158,16 @@ export function sizeChange(before, after) {
   if (after < before) return `${(before / after).toFixed(1)}× smaller`;
   if (after > before) return `${(after / before).toFixed(1)}× larger`;
   return "the same size";
+}
+
+/**
+ * A file size as the page shows it (1 KB = 1024 bytes, as the targets count).
+ * @param {number} bytes
+ */
+export function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 }
 
 /**
@@ -145,5 +195,39 @@ export function quantizeImage(client, imageData, { nColors, seed, maxIter, dithe
     REQUEST.QUANTIZE,
     { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter, dither, colour_space: colourSpace, cloud },
     { transfer: [pixels.buffer], onProgress },
+  );
+}
+
+/**
+ * The settings an image is compressed with (read from the page's inputs).
+ * @typedef {object} Job
+ * @property {number} nColors with a target, the first palette size tried
+ * @property {number} seed
+ * @property {number} maxIter
+ * @property {number} dither
+ * @property {string} colourSpace
+ * @property {number | null} maxKb "no bigger than", in KB of 1024 bytes (null: no such target)
+ * @property {number | null} minQuality "at least this SSIMULACRA2" (null: no such target)
+ */
+
+/**
+ * One image's whole job in the worker (kmeans.web.compress): quantize it, or search K for the job's
+ * target; score; encode the PNG.
+ * @param {import("./worker-client.js").WorkerClient} client
+ * @param {Uint8Array} pixels RGBA bytes; their buffer is transferred, so the caller's copy is gone after
+ * @param {number} width
+ * @param {number} height
+ * @param {Job} job
+ * @param {(trials: number) => void} [onTrial] after each palette size a target search tries
+ * @returns {Promise<import("./protocol.js").CompressResult>}
+ */
+export function compressImage(client, pixels, width, height, job, onTrial = () => {}) {
+  return client.request(
+    REQUEST.COMPRESS,
+    {
+      pixels, width, height, n_colors: job.nColors, seed: job.seed, max_iter: job.maxIter, dither: job.dither,
+      colour_space: job.colourSpace, max_kb: job.maxKb, min_quality: job.minQuality,
+    },
+    { transfer: [pixels.buffer], onProgress: ({ phase, n_iter = 0 }) => phase === "trial" && onTrial(n_iter) },
   );
 }

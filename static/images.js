@@ -43,11 +43,39 @@ export async function decodeImage(blob, name, maxMegapixels) {
 }
 
 /**
- * `photo.jpg` → `photo-16colors.png`.
+ * The output's name, as the CLI writes it (kmeans.files.output_name): `photo.jpg` → `photo-16colors.png`;
+ * with targets `photo-200kb.png`, `photo-q70.png` or `photo-200kb-q70.png`.
  * @param {string} name
  * @param {number} nColors
+ * @param {{maxKb?: number | null, minQuality?: number | null}} [targets]
  */
-export function outputName(name, nColors) {
+export function outputName(name, nColors, targets = {}) {
   const stem = name.replace(/\.[^./\\]*$/, "") || "image";
-  return `${stem}-${nColors}colors.png`;
+  return `${stem}-${outputSuffix(nColors, targets)}.png`;
+}
+
+/**
+ * What an output's name ends with: `16colors`, `200kb`, `q70` or `200kb-q70`.
+ * @param {number} nColors
+ * @param {{maxKb?: number | null, minQuality?: number | null}} [targets]
+ */
+export function outputSuffix(nColors, { maxKb = null, minQuality = null } = {}) {
+  const parts = [];
+  if (maxKb !== null && maxKb !== undefined) parts.push(`${maxKb}kb`);
+  if (minQuality !== null && minQuality !== undefined) parts.push(`q${minQuality}`);
+  return parts.length ? parts.join("-") : `${nColors}colors`;
+}
+
+/** File names the batch takes from a folder: what browsers decode. */
+export const IMAGE_EXTENSIONS = Object.freeze([".png", ".jpg", ".jpeg", ".jfif", ".webp", ".gif", ".avif", ".bmp"]);
+
+/**
+ * Whether a file found in a folder looks like an image (its type, else its extension); hidden files do not.
+ * @param {File} file
+ */
+export function looksLikeImage(file) {
+  if (file.name.startsWith(".")) return false; // hidden files: .DS_Store, macOS's ._photo.jpg
+  if (file.type) return file.type.startsWith("image/");
+  const name = file.name.toLowerCase();
+  return IMAGE_EXTENSIONS.some((extension) => name.endsWith(extension));
 }

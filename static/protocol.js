@@ -17,6 +17,7 @@
 /** Request types, each a function of kmeans.web (or handled by the worker itself). */
 export const REQUEST = Object.freeze({
   QUANTIZE: "quantize",
+  COMPRESS: "compress",
   ENCODE_PNG: "encode_png",
   SCORE: "score",
   LOAD_POINTS: "load_points",
@@ -64,6 +65,15 @@ export const QUANTIZE_OPTIONS = Object.freeze({
   dither: Object.freeze({ default: 0.6, min: 0, max: 1 }),
 });
 
+/**
+ * The targets a batch (and a single run) can be given instead of K: "no bigger than N KB" (1 KB = 1024
+ * bytes, above 0) and "at least quality Q" (SSIMULACRA2, up to 100); kmeans.target checks the same.
+ */
+export const TARGETS = Object.freeze({
+  max_kb: Object.freeze({ above: 0 }),
+  min_quality: Object.freeze({ max: 100 }),
+});
+
 /** The spaces the palette can be fitted in (kmeans.colour_spaces), and the default. */
 export const COLOUR_SPACES = Object.freeze({ default: "oklab", names: Object.freeze(["rgb", "oklab", "liq"]) });
 
@@ -100,6 +110,26 @@ export const PAGE_MAX_MEGAPIXELS = 25;
  */
 
 /**
+ * The reply to "compress" (a QuantizeRequest without `cloud`, plus `max_kb` and `min_quality`, both
+ * optional): one image's whole job in one request, as the batch runs it (kmeans.web.compress).
+ * @typedef {object} CompressResult
+ * @property {Uint8Array} indices
+ * @property {Uint8Array} palette RGBA, 4 bytes per colour
+ * @property {Uint8Array} png the indexed PNG file
+ * @property {number} bytes
+ * @property {number} n_colors
+ * @property {number} mse
+ * @property {number | undefined} psnr
+ * @property {number} ssimulacra2
+ * @property {number} ssimulacra2_scale
+ * @property {boolean} met true without a target
+ * @property {string | undefined} message the target's outcome in one sentence
+ * @property {Int32Array} trials pairs: each palette size a target search tried, and its PNG's bytes
+ * @property {string | undefined} warning
+ * @property {number} seconds
+ */
+
+/**
  * The reply to "score" ({pixels, indices, palette, width, height}): how alike the result looks.
  * @typedef {object} ScoreResult
  * @property {number} ssimulacra2 kmeans.metrics: 100 identical, 90 visually lossless, 70 high, 50 medium, 30 low
@@ -124,8 +154,8 @@ export const PAGE_MAX_MEGAPIXELS = 25;
 
 /**
  * @typedef {object} ProgressPayload
- * @property {"fit" | "dither"} phase
- * @property {number} [n_iter] iterations done ("fit")
+ * @property {"fit" | "dither" | "trial"} phase
+ * @property {number} [n_iter] iterations done ("fit"); palette sizes tried ("trial")
  * @property {number} [max_iter] ("fit")
  * @property {number} [fraction] 0-1 ("dither")
  */

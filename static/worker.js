@@ -125,13 +125,9 @@ const PYTHON_FUNCTIONS = new Set(Object.values(REQUEST));
  */
 function callPython(kernel, type, payload, id) {
   const kwargs = { ...payload, _function: type };
-  if (type === REQUEST.QUANTIZE) {
+  if (type === REQUEST.QUANTIZE || type === REQUEST.COMPRESS) {
     kwargs.progress = (/** @type {number | string} */ step, /** @type {number} */ amount) =>
-      postMessage({
-        id,
-        type: REPLY.PROGRESS,
-        payload: typeof step === "string" ? { phase: step, fraction: amount } : { phase: "fit", n_iter: step, max_iter: amount },
-      });
+      postMessage({ id, type: REPLY.PROGRESS, payload: progressPayload(step, amount) });
   }
   const reply = kernel.web.call.callKwargs(kwargs);
   try {
@@ -150,6 +146,17 @@ function callPython(kernel, type, payload, id) {
   } finally {
     reply.destroy();
   }
+}
+
+/**
+ * A Python progress call as the page reads it (protocol.js ProgressPayload): (iterations, max_iter)
+ * while fitting, ("dither", fraction), ("trial", palette sizes tried).
+ * @param {number | string} step
+ * @param {number} amount
+ */
+function progressPayload(step, amount) {
+  if (step === "trial") return { phase: step, n_iter: amount };
+  return typeof step === "string" ? { phase: step, fraction: amount } : { phase: "fit", n_iter: step, max_iter: amount };
 }
 
 /**

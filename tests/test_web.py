@@ -108,6 +108,68 @@ def test_encode_png_round_trips():
     np.testing.assert_array_equal(np.asarray(decoded.convert("RGBA")), palette[reply["indices"]].reshape(20, 30, 4))
 
 
+
+def gradient_rgba(height=48, width=64):
+    """A photo-like image for the target searches: smooth ramps, so PNG size grows with K."""
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([x * 255 // width, y * 255 // height, (x + y) * 255 // (width + height),
+                      np.full_like(x, 255)], axis=-1)
+    return image.astype(np.uint8)
+
+
+def test_compress_without_a_target_is_quantize_score_and_encode_in_one():
+    image = rgba_image()
+    reply = web.compress(image.tobytes(), 30, 20, n_colors=6, seed=3)
+    quantized = web.quantize(image.tobytes(), 30, 20, n_colors=6, seed=3)
+    np.testing.assert_array_equal(reply["indices"], quantized["indices"])
+    np.testing.assert_array_equal(reply["palette"], quantized["palette"])
+    encoded = web.encode_png(quantized["indices"].tobytes(), quantized["palette"].tobytes(), 30, 20)
+    assert reply["png"].tobytes() == encoded["png"].tobytes() and reply["bytes"] == encoded["bytes"]
+    scored = web.score(image.tobytes(), quantized["indices"].tobytes(), quantized["palette"].tobytes(), 30, 20)
+    assert reply["ssimulacra2"] == scored["ssimulacra2"]
+    assert reply["met"] is True and reply["message"] is None and reply["trials"].size == 0
+    assert reply["n_colors"] == 6 and reply["mse"] == pytest.approx(quantized["mse"])
+
+
+def test_compress_to_a_size_searches_k_and_reports_each_trial():
+    image = gradient_rgba()
+    said = []
+    reply = web.compress(image.tobytes(), 64, 48, max_kb=1.5, progress=lambda *step: said.append(step))
+    trials = reply["trials"].reshape(-1, 2)
+    assert reply["bytes"] <= 1.5 * 1024 and reply["met"] is True
+    assert said == [("trial", n) for n in range(1, len(trials) + 1)]
+    assert trials[0, 0] == 16  # the page's K is the first guess
+    assert reply["bytes"] in trials[:, 1]
+    assert reply["message"].startswith(f"target met with {reply['n_colors']} colours: {reply['bytes']:,} bytes")
+    decoded = np.asarray(Image.open(io.BytesIO(reply["png"].tobytes())).convert("RGBA"))
+    np.testing.assert_array_equal(decoded.reshape(-1, 4), reply["palette"].reshape(-1, 4)[reply["indices"]])
+
+
+def test_compress_says_by_how_much_a_target_is_missed():
+    image = gradient_rgba()
+    reply = web.compress(image.tobytes(), 64, 48, max_kb=0.05)  # 51 bytes: less than any PNG
+    assert reply["met"] is False and reply["n_colors"] == 1
+    over = reply["bytes"] - 51
+    assert reply["message"] == (f"target missed with 1 colour: {reply['bytes']:,} bytes, {over:,} over the 51 asked "
+                                "for: this is the smallest output found")
+    quality = web.compress(image.tobytes(), 64, 48, min_quality=60, dither=0)
+    assert quality["met"] is True and quality["ssimulacra2"] >= 60
+
+
+@pytest.mark.parametrize(("targets", "message"), [
+    ({"max_kb": 0}, "the size target must be a number of KB above 0, got 0"),
+    ({"max_kb": -5}, "the size target must be a number of KB above 0, got -5"),
+    ({"max_kb": float("inf")}, "the size target must be a number of KB above 0, got inf"),
+    ({"max_kb": "200"}, "the size target must be a number of KB above 0, got '200'"),
+    ({"max_kb": True}, "the size target must be a number of KB above 0, got True"),
+    ({"min_quality": 101}, "the quality target must be a SSIMULACRA2 score up to 100 (identical), got 101"),
+    ({"max_kb": 10, "n_clusters": 4}, "unknown option 'n_clusters'"),
+])
+def test_compress_refuses_bad_targets_saying_what_is_accepted(targets, message):
+    reply = web.call(_function="compress", pixels=rgba_image().tobytes(), width=30, height=20, **targets)
+    assert reply["error"]["name"] == "ValueError"
+    assert reply["error"]["message"].startswith(message)
+
 def test_encode_png_refuses_an_index_past_the_palette():
     with pytest.raises(ValueError, match="past the end of the palette"):
         web.encode_png(bytes([0, 3]), bytes([0, 0, 0, 255] * 2), 2, 1)

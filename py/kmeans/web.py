@@ -22,6 +22,7 @@ from .images import encode_png as _encode_png
 from .metrics import scale_factor, ssimulacra2
 from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions
 from .quantize import QuantizedImage, quantize_image
+from .target import compress_to_target
 
 
 #: What a quantize request may set: the quantizer's options record.
@@ -77,6 +78,17 @@ def _check_size(width, height):
 CLOUD_MAX_SAMPLES = 20_000
 
 
+def _rgba(pixels, width, height) -> np.ndarray:
+    """The page's RGBA bytes as a (height, width, 4) array, or a ValueError saying what was expected."""
+    _check_size(width, height)
+    flat = _as_uint8(pixels)
+    if flat.size != width * height * 4:
+        raise ValueError(
+            f"expected {width}x{height}x4 = {width * height * 4} RGBA bytes, got {flat.size}"
+        )
+    return flat.reshape(height, width, 4)
+
+
 def quantize(pixels, width, height, progress=None, cloud=0, **options) -> dict:
     """Quantize RGBA pixels from a canvas.
 
@@ -116,14 +128,8 @@ def quantize(pixels, width, height, progress=None, cloud=0, **options) -> dict:
     cloud = _whole(cloud, "cloud", 0)
     if cloud > CLOUD_MAX_SAMPLES:
         raise ValueError(f"cloud must be from 0 to {CLOUD_MAX_SAMPLES} colours, got {cloud}")
-    _check_size(width, height)
-    flat = _as_uint8(pixels)
-    if flat.size != width * height * 4:
-        raise ValueError(
-            f"expected {width}x{height}x4 = {width * height * 4} RGBA bytes, got {flat.size}"
-        )
     # An opaque RGBA image is fitted in RGB (quantize_image sees that alpha is all 255).
-    image = flat.reshape(height, width, 4)
+    image = _rgba(pixels, width, height)
 
     counter = None
     if progress is not None:
@@ -275,6 +281,99 @@ def encode_png(indices, palette, width, height) -> dict:
     return {
         "png": np.frombuffer(png, dtype=np.uint8),
         "bytes": len(png),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+#: A size target from the page is in KB of this many bytes (as the page and the CLI count).
+KB = 1024
+
+
+def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None, **options) -> dict:
+    """One image's whole job, as the page's batch runs it: quantize, score and encode, in one request.
+
+    With a target (`max_kb`, `min_quality` or both) the palette size is
+    searched for it by :func:`kmeans.compress_to_target`; without one the
+    image is quantized to ``options["n_colors"]``, as :func:`quantize` does.
+
+    Parameters
+    ----------
+    pixels : bytes-like of length ``width * height * 4``
+        RGBA bytes, row by row.
+    width, height : int
+    max_kb : float, optional
+        The PNG must be no bigger than this many KB (1 KB = 1024 bytes).
+    min_quality : float, optional
+        Its SSIMULACRA2 score must be at least this (at most 100).
+    progress : callable, optional
+        ``progress("trial", trials_done)`` after each palette size a target
+        search tries.
+    **options
+        Any field of :class:`kmeans.options.QuantizeOptions`; with a target,
+        ``n_colors`` is the first size tried.
+
+    Returns
+    -------
+    dict
+        ``indices``, ``palette`` (as :func:`quantize` gives them), ``png``
+        (the file, uint8), ``bytes``, ``n_colors`` (colours in the palette),
+        ``mse``, ``psnr``, ``ssimulacra2``, ``ssimulacra2_scale``, ``met``
+        (True without a target), ``message`` (the target's outcome in one
+        sentence, or None), ``trials`` (int32 pairs: each palette size tried
+        and its PNG's bytes), ``warning`` and ``seconds``.
+    """
+    started = time.perf_counter()
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r}; the options are: {', '.join(sorted(_OPTION_NAMES))}")
+    image = _rgba(pixels, width, height)
+    caught = []
+    if max_kb is None and min_quality is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            quantized = quantize_image(image, **options)
+        png, message, met, trials = _encode_png(quantized), None, True, []
+    else:
+        if max_kb is not None and (isinstance(max_kb, bool) or not isinstance(max_kb, (int, float))
+                                   or not max_kb > 0 or max_kb == float("inf")):
+            raise ValueError(f"the size target must be a number of KB above 0, got {max_kb!r}")
+        trials = []
+
+        def report(trial):
+            trials.append(trial)
+            if progress is not None:
+                progress("trial", len(trials))
+
+        found = compress_to_target(
+            image,
+            max_bytes=None if max_kb is None else max_kb * KB,
+            min_quality=min_quality,
+            options=QuantizeOptions(**options),
+            progress=report,
+        )
+        quantized, png, message, met = found.quantized, found.png, found.message, found.met
+    palette = quantized.palette
+    if palette.shape[1] == 3:
+        palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
+    result = palette[quantized.indices]
+    if (image[..., 3] == 255).all() and (palette[:, 3] == 255).all():
+        scored = float(ssimulacra2(image[..., :3], result[..., :3]))
+    else:
+        scored = float(ssimulacra2(image, result))
+    return {
+        "indices": np.ascontiguousarray(quantized.indices.reshape(-1)),
+        "palette": np.ascontiguousarray(palette.reshape(-1)),
+        "png": np.frombuffer(png, dtype=np.uint8),
+        "bytes": len(png),
+        "n_colors": int(quantized.n_colors),
+        "mse": float(quantized.mse),
+        "psnr": None if quantized.mse == 0 else float(quantized.psnr),
+        "ssimulacra2": scored,
+        "ssimulacra2_scale": scale_factor(height, width),
+        "met": bool(met),
+        "message": message,
+        "trials": np.array([(t.n_colors, t.n_bytes) for t in trials], dtype=np.int32).reshape(-1),
+        "warning": str(caught[0].message) if caught else None,
         "seconds": time.perf_counter() - started,
     }
 
@@ -824,6 +923,7 @@ def figure_png(points, n_features, labels, history, projection, k) -> dict:
 #: The functions the page may call, by request type (static/protocol.js REQUEST).
 FUNCTIONS = {
     "quantize": quantize,
+    "compress": compress,
     "encode_png": encode_png,
     "score": score,
     "load_points": load_points,

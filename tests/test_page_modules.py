@@ -1,0 +1,161 @@
+"""The page's pure modules, run by Node.js: settings.js, pool.js and zip.js.
+
+They decide what a shared link sets, how many Pyodide workers a device gets and
+what the zip of a batch holds, with no DOM; so they are checked here, exactly as
+the page imports them, and the zip by Python's own ``zipfile``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from .support import IN_PYODIDE
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+def run_module(body: str):
+    """Run `body` (an async function body that returns a JSON-able value) with the page's modules."""
+    if IN_PYODIDE:
+        pytest.skip("runs the page's modules with Node.js, a process: WebAssembly has none")
+    node = shutil.which("node")
+    assert node, "Node.js is needed (it comes with npm, which the build needs)"
+    imports = "\n".join(
+        f"import * as {name} from {json.dumps((STATIC / f'{name}.js').as_uri())};"
+        for name in ("settings", "pool", "zip")
+    )
+    script = f"{imports}\nconst result = await (async () => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(result));"
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+# -- settings.js ----------------------------------------------------------------------------------
+
+
+def test_a_link_sets_what_it_names_and_reports_each_bad_value():
+    found = run_module("""
+        return settings.loadSettings({
+            search: "?k=32&dither=0.25&space=liq&max-kb=150&min-quality=abc&seed=-1&workers=2",
+        });
+    """)
+    values = found["values"]
+    assert (values["k"], values["dither"], values["space"], values["max-kb"]) == ("32", "0.25", "liq", "150")
+    assert values["seed"] == "0" and values["min-quality"] == ""  # bad ones fall back to the default
+    assert found["problems"] == [
+        "The link's seed= must be a whole number from 0 to 4294967295; got “-1”, so it was not used.",
+        "The link's min-quality= must be a number up to 100 (or empty: no target); got “abc”, so it was not used.",
+    ]
+
+
+@pytest.mark.parametrize(("param", "text", "problem"), [
+    ("k", "0", "a whole number from 1 to 256"),
+    ("k", "2.5", "a whole number from 1 to 256"),
+    ("dither", "1.5", "a number from 0 to 1"),
+    ("space", "cmyk", "one of rgb, oklab, liq"),
+    ("max-kb", "0", "a number above 0 (or empty: no target)"),
+    ("max-kb", "-20", "a number above 0 (or empty: no target)"),
+    ("min-quality", "101", "a number up to 100 (or empty: no target)"),
+])
+def test_each_setting_says_what_it_accepts(param, text, problem):
+    said = run_module(f"""
+        const setting = settings.SETTINGS.find((entry) => entry.param === {json.dumps(param)});
+        return [settings.settingProblem(setting, {json.dumps(text)}), settings.settingProblem(setting, setting.default)];
+    """)
+    assert said == [problem, ""]
+
+
+def test_the_link_wins_over_what_was_remembered_and_defaults_are_left_out():
+    found = run_module("""
+        const store = new Map();
+        const storage = { getItem: (key) => store.get(key) ?? null, setItem: (key, value) => store.set(key, value),
+                          removeItem: (key) => store.delete(key) };
+        settings.saveSettings({ ...settings.defaultSettings(), k: "64", seed: "7", "max-kb": "bad" }, storage);
+        const stored = store.get(settings.STORAGE_KEY);
+        const loaded = settings.loadSettings({ search: "?k=8", storage }).values;
+        const link = settings.linkWithSettings("http://x/?workers=2&k=3#clusters?data=abc", { ...loaded, dither: "0.6" });
+        settings.saveSettings(settings.defaultSettings(), storage);
+        return { stored, loaded, link, forgotten: store.has(settings.STORAGE_KEY) };
+    """)
+    assert found["stored"] == "k=64&seed=7"  # the bad target is not remembered, defaults are not written
+    assert found["loaded"]["k"] == "8" and found["loaded"]["seed"] == "7"
+    # Other parameters and the explorer's #hash are kept; the default dither is left out.
+    assert found["link"] == "http://x/?workers=2&k=8&seed=7#clusters?data=abc"
+    assert found["forgotten"] is False
+
+
+def test_storage_that_refuses_loses_nothing_but_memory():
+    found = run_module("""
+        const refusing = { getItem() { throw new Error("denied"); }, setItem() { throw new Error("denied"); },
+                           removeItem() { throw new Error("denied"); } };
+        settings.saveSettings({ k: "5" }, refusing);
+        return settings.loadSettings({ search: "?k=5", storage: refusing }).values.k;
+    """)
+    assert found == "5"
+
+
+# -- pool.js --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("device", "size"), [
+    ({"cores": 2, "memoryGb": 8}, 1),  # one core is left to the page
+    ({"cores": 1}, 1),  # never fewer than one
+    ({"cores": 16, "memoryGb": 8}, 4),  # never more than four
+    ({"cores": 8, "memoryGb": 4}, 2),  # 2 GB a worker
+    ({"cores": 8, "memoryGb": 0.5}, 1),
+    ({"cores": 6}, 4),  # memory unknown (Firefox, Safari): by cores
+    ({}, 1),  # nothing known: a 2-core guess
+    ({"cores": 2, "requested": "3"}, 3),  # ?workers= overrides
+])
+def test_the_pool_is_sized_from_cores_and_memory(device, size):
+    found = run_module(f"return pool.poolSize({json.dumps(device)});")
+    assert found == {"size": size, "problem": ""}
+
+
+@pytest.mark.parametrize("requested", ["0", "17", "two", "1.5", ""])
+def test_a_bad_workers_parameter_is_reported_and_not_used(requested):
+    found = run_module(f"return pool.poolSize({{ cores: 4, requested: {json.dumps(requested)} }});")
+    assert found == {"size": 3, "problem": f"The link's workers= must be a whole number from 1 to 16; got “{requested}”, so it is 3."}
+
+
+# -- zip.js ---------------------------------------------------------------------------------------
+
+
+def test_crc32_is_zlibs():
+    data = bytes(range(256)) * 41 + b"kmeans"
+    found = run_module(f"return zip.crc32(Uint8Array.from({json.dumps(list(data))}));")
+    assert found == zlib.crc32(data)
+
+
+def test_the_zip_holds_every_file_byte_for_byte_under_unique_names():
+    files = [("a-16colors.png", b"\x89PNG first"), ("trip/b-16colors.png", b"second" * 1000),
+             ("a-16colors.png", b"third, same name"), ("A-16colors.png", b"fourth, same name but for case"),
+             ("élan-16colors.png", b"")]
+    body = f"""
+        const files = {json.dumps([(name, base64.b64encode(data).decode()) for name, data in files])};
+        const entries = files.map(([name, data]) => {{
+            const bytes = Uint8Array.from(Buffer.from(data, "base64"));
+            return {{ name, blob: new Blob([bytes]), crc: zip.crc32(bytes), date: new Date(2026, 11, 3, 9, 30, 12) }};
+        }});
+        const blob = zip.zipBlob(entries);
+        return [blob.type, Buffer.from(await blob.arrayBuffer()).toString("base64")];
+    """
+    kind, data = run_module(body)
+    assert kind == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(data)))
+    assert archive.testzip() is None  # every CRC checks
+    names = ["a-16colors.png", "trip/b-16colors.png", "a-16colors (2).png", "A-16colors (3).png", "élan-16colors.png"]
+    assert archive.namelist() == names
+    for name, (_, content) in zip(names, files):
+        assert archive.read(name) == content
+        info = archive.getinfo(name)
+        assert info.compress_type == zipfile.ZIP_STORED and info.date_time == (2026, 12, 3, 9, 30, 12)
