@@ -570,9 +570,8 @@ function addPicked({ files, skipped, folder, fromFolder }) {
     showError(new Error(`${error instanceof Error ? error.message : error} Then choose the photos again.`));
     return;
   }
-  batch.add(files, job);
-  const others = skipped ? `; ${countOf(skipped, "file")} that ${skipped === 1 ? "is" : "are"} not an image skipped` : "";
-  say(`${countOf(files.length, "photo")} added to the list below${others}. Choose one to see it here.`);
+  batch.add(files, job, skipped);
+  say(`${countOf(files.length, "photo")} added to the list below. Choose one to see it here.`);
 }
 
 /** @returns {Storage | null} the page's storage, or null where it is refused (some private windows, sandboxes) */

@@ -71,6 +71,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
   const busy = new Set();
   let decoded = 0; // photos decoded and not yet handed to a worker
   let peakDecoded = 0;
+  let skippedFiles = 0;
   let started = 0;
   let selected = /** @type {BatchItem | null} */ (null);
 
@@ -78,8 +79,10 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
    * Add files to the batch, each with the job's settings, and start the workers they need.
    * @param {{file: File, path: string}[]} files
    * @param {import("./compress.js").Job} job
+   * @param {number} [skipped] files of a folder left out (not images), said in the summary
    */
-  function add(files, job) {
+  function add(files, job, skipped = 0) {
+    skippedFiles += skipped;
     const fragment = document.createDocumentFragment();
     for (const { file, path } of files) {
       /** @type {BatchItem} */
@@ -261,6 +264,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     for (const item of items) if (item.url) URL.revokeObjectURL(item.url);
     items = [];
     queue = [];
+    skippedFiles = 0;
     selected = null;
     list.replaceChildren();
     delete root.dataset.selected;
@@ -303,6 +307,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     const parts = [`${done} of ${total} done`];
     if (failed) parts.push(`${failed} failed`);
     if (cancelled) parts.push(`${cancelled} cancelled`);
+    if (skippedFiles) parts.push(`${countOf(skippedFiles, "file")} skipped (not ${skippedFiles === 1 ? "an image" : "images"})`);
     if (running) parts.push(`${running} to go, on ${countOf(Math.max(1, busy.size), "worker")}`);
     else if (total) {
       const seconds = (performance.now() - started) / 1000;

@@ -1,24 +1,26 @@
 // @ts-check
 /**
  * The embed (embed.html?src=IMAGE_URL&k=8), sized for an <iframe>: one image, K, Run, the result and
- * a link to the full page. Python is loaded only when Run is first pressed, so a blog post that shows
+ * a link to the full page. It takes the full page's settings parameters (settings.js: k, dither, seed,
+ * max-iter, space, max-kb, min-quality), but never what a visitor chose on the full page: the embed
+ * shows what its author linked. Python is loaded only when Run is first pressed, so a blog post that shows
  * the embed costs its readers nothing until they use it.
  *
  * document.body.dataset.state: loading (the image) | ready (Run enabled) | running (loading Python,
  * then compressing) | done | error.
  */
-import { COLOUR_SPACES, PAGE_MAX_MEGAPIXELS, QUANTIZE_OPTIONS, WARM_STAGE } from "./protocol.js";
+import { PAGE_MAX_MEGAPIXELS, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { decodeImage } from "./images.js";
-import { drawImageData, drawRgba } from "./draw.js";
+import { drawImageData, drawRgba, paletteToRgba } from "./draw.js";
 import {
-  SAMPLE_NAME, SAMPLE_URL, bootLabel, countOf, describePsnr, formatStrength, quantizeImage, readInt, readNumber,
-  setUpOptionInputs,
+  SAMPLE_NAME, SAMPLE_URL, bootLabel, capitalise, compressImage, countOf, describePsnr, describeScore, describeTarget,
+  formatStrength, quantizeImage, readInt, readNumber, setUpOptionInputs,
 } from "./compress.js";
+import { linkWithSettings, loadSettings } from "./settings.js";
 
-/** The embed shows only K; the other options keep their defaults. */
-const SEED = QUANTIZE_OPTIONS.seed.default;
-const MAX_ITER = QUANTIZE_OPTIONS.max_iter.default;
+/** The link's settings (the embed shows only K and the dithering; the others are taken as linked). */
+const settings = loadSettings({ search: location.search });
 
 const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 const ui = {
@@ -126,19 +128,14 @@ function fileName(url) {
 }
 
 async function loadImage() {
-  const params = new URLSearchParams(location.search);
-  if (params.has("k")) ui.k.value = params.get("k");
-  // A range input would quietly clamp or replace a bad value: check the parameter itself.
-  let note = "";
-  if (params.has("dither")) {
-    const text = params.get("dither") || "";
-    const value = Number(text);
-    const { min, max } = QUANTIZE_OPTIONS.dither;
-    if (text.trim() !== "" && Number.isFinite(value) && value >= min && value <= max) ui.dither.value = text;
-    else note = ` The dither= parameter must be a number from ${min} to ${max}; got “${text}”, so it is ${ui.dither.value}.`;
-  }
+  const { values, problems } = settings;
+  ui.k.value = values.k;
+  ui.dither.value = values.dither; // checked first: a range input would quietly clamp a bad value
   ui.ditherValue.textContent = formatStrength(Number(ui.dither.value));
-  const src = params.get("src");
+  const note = problems.map((problem) => ` ${problem}`).join("");
+  // The full page opens with the same settings.
+  $("full-page").href = linkWithSettings(new URL("./", location.href).href, values);
+  const src = new URLSearchParams(location.search).get("src");
   setState("loading");
   say("Loading the image…");
   try {
@@ -147,34 +144,46 @@ async function loadImage() {
     drawImageData(ui.original, imageData);
     ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}`;
     setState("ready");
-    say("Press Run to reduce it to K colours with K-means." + note);
+    const target = describeTarget(targets());
+    say((target ? `Press Run to compress it to ${target}.` : "Press Run to reduce it to K colours with K-means.") + note);
   } catch (error) {
     showError(error, "The image could not be loaded: ");
   }
 }
 
+/** The link's targets, as numbers (the embed has no inputs for them). */
+function targets() {
+  const number = (/** @type {string} */ text) => (text === "" ? null : Number(text));
+  return { maxKb: number(settings.values["max-kb"]), minQuality: number(settings.values["min-quality"]) };
+}
+
 async function run() {
   if (!imageData) return;
   try {
-    const nColors = readInt(ui.k, "Colours (K)");
-    const dither = readNumber(ui.dither, "Dithering");
+    const { values } = settings;
+    /** @type {import("./compress.js").Job} */
+    const job = {
+      nColors: readInt(ui.k, "Colours (K)"), dither: readNumber(ui.dither, "Dithering"), seed: Number(values.seed),
+      maxIter: Number(values["max-iter"]), colourSpace: values.space, ...targets(),
+    };
     const { width, height } = imageData;
     setState("running");
     ui.progress.value = 0;
+    if (job.maxKb !== null || job.minQuality !== null) {
+      await runToTarget(job, width, height);
+      return;
+    }
+    const { nColors, maxIter } = job;
     say(`Compressing to ${nColors} colours…`);
     const quantized = await quantizeImage(client, imageData, {
-      nColors,
-      seed: SEED,
-      maxIter: MAX_ITER,
-      dither,
-      colourSpace: COLOUR_SPACES.default,
+      ...job,
       onProgress: ({ phase, n_iter = 0, fraction = 0 }) => {
         if (phase === "dither") {
           ui.progress.value = fraction;
           say(`Compressing to ${nColors} colours: dithering, ${Math.round(fraction * 100)}%…`);
           return;
         }
-        ui.progress.value = n_iter / MAX_ITER;
+        ui.progress.value = n_iter / maxIter;
         say(`Compressing to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
@@ -187,6 +196,27 @@ async function run() {
   } catch (error) {
     showError(error);
   }
+}
+
+/**
+ * A linked target (max-kb=, min-quality=): K is searched for it, the result scored and measured.
+ * @param {import("./compress.js").Job} job
+ * @param {number} width
+ * @param {number} height
+ */
+async function runToTarget(job, width, height) {
+  const goal = describeTarget(job);
+  ui.progress.removeAttribute("value");
+  say(`Compressing to ${goal}…`);
+  const pixels = new Uint8Array(/** @type {ImageData} */ (imageData).data);
+  const reply = await compressImage(client, pixels, width, height, job, (tried) =>
+    say(`Compressing to ${goal}: ${countOf(tried, "palette size")} tried…`),
+  );
+  drawRgba(ui.result, paletteToRgba(reply.indices, reply.palette, new Uint8Array(width * height * 4)), width, height);
+  ui.resultCaption.textContent = countOf(reply.n_colors, "colour");
+  ui.progress.value = 1;
+  setState("done");
+  say(`Done: ${capitalise(reply.message || "")}; it looks ${reply.ssimulacra2.toFixed(0)} of 100 (${describeScore(reply.ssimulacra2)}).`);
 }
 
 setUpOptionInputs({ n_colors: ui.k, dither: ui.dither });

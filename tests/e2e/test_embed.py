@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 from kmeans import web
+from PIL import Image
 
 from .conftest import BOOT_TIMEOUT_MS
 from .helpers import wait_state
@@ -55,7 +56,8 @@ def test_the_pages_snippet_embeds_a_cors_image_that_compresses_in_the_frame(
     assert wait_state(frame, "ready", "error") == "ready", frame.text_content("#status")
     assert frame.text_content("#original-caption") == "photo.png, 72×48"
     assert frame.input_value("#k") == "5"
-    assert frame.evaluate("() => document.getElementById('full-page').href") == site.url
+    # The full page opens with the embed's settings.
+    assert frame.evaluate("() => document.getElementById('full-page').href") == site.url + "?k=5"
 
     frame.click("#run")  # Python loads only now
     assert wait_state(frame, "done", "error", timeout=BOOT_TIMEOUT_MS) == "done", (
@@ -113,6 +115,12 @@ def test_without_src_the_embed_shows_the_sample_and_refuses_a_bad_k(strict_conte
     page.goto(site.url + "embed.html?k=0")
     assert wait_state(page, "ready", "error") == "ready"
     assert page.text_content("#original-caption") == "flower.jpg, 640×427"
+    # The link's bad K is said at once, and not used: the embed keeps its default.
+    assert "The link's k= must be a whole number from 1 to 256; got “0”, so it was not used." in page.text_content(
+        "#status"
+    )
+    assert page.input_value("#k") == "16"
+    page.fill("#k", "0")  # a bad K typed in is refused when Run is pressed
     page.click("#run")
     assert wait_state(page, "error") == "error"
     assert "Colours (K) must be a whole number from 1 to 256; got “0”" in page.text_content(
@@ -130,5 +138,32 @@ def test_the_embed_takes_a_dither_parameter_and_refuses_a_bad_one(strict_context
     page.goto(site.url + "embed.html?k=6&dither=strong")
     assert wait_state(page, "ready", "error") == "ready"
     status = page.text_content("#status")
-    assert "The dither= parameter must be a number from 0 to 1; got “strong”, so it is 0.6." in status
+    assert "The link's dither= must be a number from 0 to 1; got “strong”, so it was not used." in status
     assert page.input_value("#dither") == "0.6"
+
+
+def test_the_embed_takes_the_full_pages_settings_and_targets(strict_context, dist, serve):
+    site = serve(dist)
+    page = strict_context.new_page()
+    page.goto(site.url + "embed.html?k=12&dither=0&seed=3&space=rgb&max-kb=20&min-quality=500")
+    assert wait_state(page, "ready", "error") == "ready"
+    status = page.text_content("#status")
+    assert "Press Run to compress it to no bigger than 20 KB." in status
+    assert "The link's min-quality= must be a number up to 100 (or empty: no target); got “500”" in status
+    # "Open the full page" carries the same settings (the bad one left out).
+    link = page.get_attribute("#full-page", "href")
+    assert link == site.url + "?k=12&seed=3&dither=0&space=rgb&max-kb=20"
+    page.click("#run")
+    assert wait_state(page, "done", "error", timeout=BOOT_TIMEOUT_MS) == "done", page.text_content("#status")
+    done = page.text_content("#status")
+    assert done.startswith("Done: Target met with ") and "within 20,480" in done
+    # The result is what CPython makes of the same photo with the same settings.
+    photo = np.asarray(Image.open(dist / "static" / "samples" / "flower.jpg").convert("RGBA"))
+    expected = web.compress(photo.tobytes(), 640, 427, n_colors=12, dither=0, seed=3, colour_space="rgb", max_kb=20)
+    colours = page.evaluate("""() => {
+        const canvas = document.getElementById('result');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        return new Set(new Uint32Array(data.buffer)).size;
+    }""")
+    assert colours == expected["n_colors"]
+    assert f"with {expected['n_colors']} colours: {expected['bytes']:,} bytes" in done

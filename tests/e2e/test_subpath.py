@@ -35,7 +35,7 @@ def test_the_site_works_under_a_sub_path(strict_context, dist, serve, tmp_path):
 
     page.goto(site.url + "embed.html?k=3")
     assert wait_state(page, "ready", "error") == "ready", page.text_content("#status")
-    assert page.evaluate("() => document.getElementById('full-page').href") == site.url
+    assert page.evaluate("() => document.getElementById('full-page').href") == site.url + "?k=3"
     page.click("#run")
     assert wait_state(page, "done", "error", timeout=BOOT_TIMEOUT_MS) == "done", page.text_content(
         "#status"
