@@ -54,7 +54,11 @@ export class WorkerPool {
   client(index) {
     while (this.clients.length <= index) {
       // The batch says what goes wrong with each file; boot steps of the extra workers are not shown.
-      const client = new WorkerClient({ onStatus: () => {}, onBootError: (error) => console.warn("A batch worker failed to boot", error) });
+      const client = new WorkerClient({
+        onStatus: () => {},
+        onBootError: (error) => console.warn("A batch worker failed to boot", error),
+        warmUp: false, // it starts with photos waiting
+      });
       client.start();
       this.clients.push(client);
     }

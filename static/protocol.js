@@ -52,6 +52,11 @@ export const BOOT_STAGES = Object.freeze([
 ]);
 /** The status stage sent once the warm-up after "ready" is done (not a boot stage: nothing waits for it). */
 export const WARM_STAGE = "warm";
+/**
+ * The name of a worker that skips the warm-up: a batch's extra workers are started with photos already
+ * waiting, and the warm-up's last step (a 2-megapixel fit) would hold each photo up.
+ */
+export const NO_WARM_UP = "no-warm-up";
 
 /**
  * The quantizer's options the page shows: default and accepted range of each, keyed by the payload

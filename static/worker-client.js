@@ -4,15 +4,19 @@
  * posts to it. Requests run one at a time; cancel() terminates the worker (Python cannot be
  * interrupted without cross-origin isolation, which a static host cannot give) and boots a new one.
  */
-import { REPLY } from "./protocol.js";
+import { NO_WARM_UP, REPLY } from "./protocol.js";
 
 export class WorkerClient {
   /**
    * @param {object} handlers
    * @param {(payload: {stage: string, step: number, steps: number}) => void} handlers.onStatus boot steps
    * @param {(error: Error) => void} handlers.onBootError the runtime failed to load
+   * @param {boolean} [handlers.warmUp] let the worker warm up after booting (default true; see
+   *   protocol.js NO_WARM_UP: a batch's extra workers start with work waiting)
    */
-  constructor({ onStatus, onBootError }) {
+  constructor({ onStatus, onBootError, warmUp = true }) {
+    /** Whether the worker warms up once booted. */
+    this.warmUp = warmUp;
     /** Called with each boot status message. */
     this.onStatus = onStatus;
     /** Called when Pyodide fails to boot. */
@@ -29,7 +33,10 @@ export class WorkerClient {
   /** Create the worker if there is none (boots Pyodide in it). */
   start() {
     if (this.worker) return;
-    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("./worker.js", import.meta.url), {
+      type: "module",
+      name: this.warmUp ? "" : NO_WARM_UP,
+    });
     worker.onmessage = (event) => this.receive(event.data);
     worker.onerror = (event) => {
       event.preventDefault();

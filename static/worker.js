@@ -4,7 +4,7 @@
  * from worker-client.js by calling kmeans.web. This is the only file that touches Pyodide.
  */
 import { PYODIDE_BASE } from "./config.js";
-import { REQUEST, REPLY, BOOT_STAGES, WARM_STAGE } from "./protocol.js";
+import { REQUEST, REPLY, BOOT_STAGES, NO_WARM_UP, WARM_STAGE } from "./protocol.js";
 import { paletteToRgba } from "./draw.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
@@ -68,7 +68,7 @@ async function warmUp() {
     }
   }
 }
-warmUp().catch((error) => console.warn("Warm-up stopped", error));
+if (self.name !== NO_WARM_UP) warmUp().catch((error) => console.warn("Warm-up stopped", error));
 
 /**
  * Copy a 1-D NumPy array (or bytes) out of Python into a fresh typed array of its own dtype.
