@@ -124,3 +124,46 @@ def test_prepared_images_refuse_options_they_were_not_prepared_for(small_photo):
     for k in (4, 16):
         result = quantize_prepared(prepared, QuantizeOptions(n_colors=k))
         np.testing.assert_array_equal(result.indices, quantize_image(small_photo, k).indices)
+
+
+
+def _best_fitting(photo, budget, dither):
+    """The largest K whose PNG fits, with this dithering, found by trying every K from 1."""
+    best = None
+    for k in range(1, 17):
+        quantized = quantize_image(photo, k, dither=dither)
+        if len(encode_png(quantized)) > budget:
+            break
+        best = quantized
+    return best
+
+
+@pytest.mark.parametrize("budget", [2138, 2400, 2800])
+def test_where_the_dithered_search_falls_short_the_better_looking_of_both_is_taken(photo, budget):
+    # Dithered files jump in size from 2 colours to 3 (1 bit a pixel to 2, and noise to pack):
+    # budgets from 2,138 to 2,800 bytes leave the dithered search well below them (at 2 colours).
+    found = compress_to_target(photo, max_bytes=budget, options=QuantizeOptions(dither=0.6))
+    dithered, plain = _best_fitting(photo, budget, 0.6), _best_fitting(photo, budget, 0.0)
+    assert len(encode_png(dithered)) < 0.9 * budget
+    looks = [ssimulacra2(photo, candidate.to_array()) for candidate in (dithered, plain)]
+    expected = (dithered, plain)[int(looks[1] > looks[0])]
+    assert found.met and len(found.png) <= budget
+    np.testing.assert_array_equal(found.quantized.indices, expected.indices)
+    assert found.dither == (0.6 if expected is dithered else 0.0)
+    assert ("without dithering:" in found.message) == (expected is plain)
+    # Both searches ran, and their trials are kept: first the dithered one, then the plain one.
+    assert found.trials[0].n_colors == 16 and len(found.trials) > 4
+
+
+def test_a_search_that_uses_the_budget_keeps_the_dithering(photo):
+    budget = len(encode_png(quantize_image(photo, 20, dither=0.6))) + 1
+    found = compress_to_target(photo, max_bytes=budget, options=QuantizeOptions(dither=0.6))
+    assert found.met and len(found.png) >= 0.9 * budget
+    assert found.dither == 0.6 and len(found.trials) <= MAX_TRIALS
+    assert "without dithering" not in found.message
+
+
+def test_a_budget_nothing_meets_gives_the_smallest_with_or_without_dithering(photo):
+    found = compress_to_target(photo, max_bytes=90, options=QuantizeOptions(dither=1.0))
+    assert not found.met and found.n_colors == 1  # one colour: nothing to dither, nothing smaller
+    assert len(found.png) == len(encode_png(quantize_image(photo, 1)))

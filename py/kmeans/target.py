@@ -8,6 +8,15 @@ Instead of a palette size, the user names what they want of the result, and
 - both: the smallest K that reaches the quality, if its PNG fits; otherwise
   the budget wins, and the result is the largest K that fits.
 
+The dithering strength is searched where it helps, for a size alone.
+Dithering's noise costs bytes, and its cost jumps with the bits a pixel
+takes (2 colours: 1 bit, 3 or 4: 2 bits): a small budget can leave the best
+dithered file far below it. So when no dithered size fits the budget, or the
+best one uses less than :data:`CLOSE_ENOUGH` of it, the search runs again
+without dithering (at most another :data:`MAX_TRIALS` trials), and the
+result that looks better (SSIMULACRA2) among those that fit is taken, or the
+smaller when neither fits.
+
 A PNG's size and score grow with K, roughly in a straight line against
 log2(K) (each doubling of the palette adds about one bit a pixel). So the
 search guesses the next K by interpolating on that line between the trials
@@ -73,9 +82,13 @@ class TargetResult:
     met : bool
         Whether the chosen result meets every target given.
     trials : list of Trial
-        Every palette size tried, in order.
+        Every palette size tried, in order (with the options' dithering,
+        then, when that could not fit the budget, without).
     message : str
         One sentence for the user: the target, and met or missed by how much.
+    dither : float
+        The dithering strength of the chosen result: the options', or 0 when
+        only a result without dithering fitted the budget (or came closer).
     """
 
     quantized: QuantizedImage
@@ -85,6 +98,7 @@ class TargetResult:
     met: bool
     trials: list
     message: str
+    dither: float = DEFAULTS.dither
 
 
 def check_targets(max_bytes=None, min_quality=None):
@@ -153,10 +167,7 @@ def compress_to_target(image, *, max_bytes=None, min_quality=None, options: Quan
                 warnings.simplefilter("ignore")  # "only n distinct colours": the search copes
                 quantized = quantize_prepared(prepared, dataclasses.replace(options, n_colors=n_colors))
             png = encode_png(quantized)
-            score = None
-            if min_quality is not None:
-                distorted = quantized.to_array()
-                score = ssimulacra2(prepared.image[..., : distorted.shape[2]], distorted)
+            score = None if min_quality is None else _score(prepared, quantized)
             trial = Trial(n_colors, len(png), score)
             results[n_colors] = (quantized, png, trial)
             order.append(trial)
@@ -178,7 +189,35 @@ def compress_to_target(image, *, max_bytes=None, min_quality=None, options: Quan
         highest = start if min_quality is not None else useful
         _boundary(lambda k: measure(k).n_bytes, max_bytes + 1, start, lowest, scale=max_bytes,
                   highest=highest, known={t.n_colors: t.n_bytes for t in order})
-    return _choose(order, results, max_bytes, min_quality)
+    found = _choose(order, results, max_bytes, min_quality)
+    found.dither = options.dither
+    if min_quality is None and options.dither > 0 and not CLOSE_ENOUGH * max_bytes <= len(found.png) <= max_bytes:
+        found = _without_dithering(image, found, prepared, max_bytes, options, progress)
+    return found
+
+
+def _without_dithering(image, dithered: TargetResult, prepared, max_bytes, options, progress) -> TargetResult:
+    """The size search again without dithering; the better looking of the two that fit, else the smaller."""
+    plain = compress_to_target(image, max_bytes=max_bytes, options=dataclasses.replace(options, dither=0.0),
+                               progress=progress)
+    plain.trials = dithered.trials + plain.trials
+    if dithered.met and plain.met:
+        for found in (dithered, plain):
+            found.score = _score(prepared, found.quantized)
+        better = plain.score > dithered.score
+    else:
+        better = plain.met or len(plain.png) < len(dithered.png)
+    if not better:
+        dithered.trials = plain.trials
+        return dithered
+    plain.message = plain.message.replace(":", ", without dithering:", 1)
+    return plain
+
+
+def _score(prepared, quantized) -> float:
+    """SSIMULACRA2 of a result against the prepared image."""
+    distorted = quantized.to_array()
+    return float(ssimulacra2(prepared.image[..., : distorted.shape[2]], distorted))
 
 
 def _boundary(value, goal, start, lowest, *, scale, highest=MAX_PALETTE_SIZE, known=None):
