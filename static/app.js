@@ -315,7 +315,15 @@ async function run() {
         (quantized.warning ? ` Note: ${quantized.warning}.` : ""),
     );
   } catch (error) {
-    if (error instanceof DOMException && error.name === "AbortError") return;
+    if (error instanceof DOMException && error.name === "AbortError") {
+      // Not the Cancel button (that leaves "loading"): the worker was restarted to cancel a batch photo.
+      if (document.body.dataset.state === "running") {
+        setState("ready");
+        ui.progress.value = 0;
+        say("The run stopped: its worker was restarted to cancel a photo of the batch. Press Run to start it again.");
+      }
+      return;
+    }
     showError(error);
   }
 }
@@ -370,8 +378,18 @@ function showResult({ indices, palette, n_colors }, width, height, noCloud) {
 /**
  * Show a row of the batch in the single view: its original, and its result once it has one.
  * @param {import("./batch.js").BatchItem} item
+ * @param {{auto: boolean}} how auto: the batch's first result, shown unless a run of the page's own is
+ *   under way
+ * @returns {boolean} whether it is shown
  */
-async function showBatchItem(item) {
+function showBatchItem(item, { auto }) {
+  if (auto && document.body.dataset.state === "running") return false;
+  showBatchResult(item);
+  return true;
+}
+
+/** @param {import("./batch.js").BatchItem} item */
+async function showBatchResult(item) {
   try {
     await openImage(item.file, item.path, { autoRun: false });
     const { result } = item;

@@ -59,7 +59,8 @@ const THUMBNAIL = 48;
  * @param {HTMLButtonElement} parts.cancelAll #cancel-all
  * @param {HTMLButtonElement} parts.clear #batch-clear
  * @param {import("./pool.js").WorkerPool} parts.pool
- * @param {(item: BatchItem) => void} parts.onSelect a row was chosen: show it in the single view
+ * @param {(item: BatchItem, how: {auto: boolean}) => boolean} parts.onSelect a row was chosen: show it in
+ *   the single view, or return false (a run of its own is on screen)
  */
 export function setUpBatch({ root, list, summary, progress, downloadAll, cancelAll, clear, pool, onSelect }) {
   /** @type {BatchItem[]} */
@@ -190,8 +191,14 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
       });
       finish(item, reply, width, height);
     } catch (error) {
-      const cancelled = item.cancelled || (error instanceof DOMException && error.name === "AbortError");
-      setRowState(item, "error", cancelled ? "Cancelled." : error instanceof Error ? error.message : String(error));
+      const aborted = error instanceof DOMException && error.name === "AbortError";
+      if (aborted && !item.cancelled) {
+        // Its worker was restarted for something else (Cancel in the single view): it goes again.
+        setRowState(item, "queued");
+        queue.unshift(item);
+        return;
+      }
+      setRowState(item, "error", item.cancelled ? "Cancelled." : error instanceof Error ? error.message : String(error));
       item.error = part(item, "batch-message").textContent || "";
     } finally {
       item.client = null;
@@ -228,16 +235,19 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     score.title = "SSIMULACRA2, how alike it looks to the original (100: identical)";
     setRowState(item, "done", reply.message ? `${capitalise(reply.message)}.` : countOf(reply.n_colors, "colour"));
     item.row.dataset.met = String(reply.met);
-    if (!selected) select(item); // the first result is shown at once
+    if (!selected) select(item, { auto: true }); // the first result is shown at once
   }
 
-  /** @param {BatchItem} item */
-  function select(item) {
+  /**
+   * @param {BatchItem} item
+   * @param {{auto?: boolean}} [how] auto: chosen by the batch, not the user (the page may decline)
+   */
+  function select(item, { auto = false } = {}) {
+    if (!onSelect(item, { auto })) return;
     selected?.row.removeAttribute("aria-current");
     selected = item;
     item.row.setAttribute("aria-current", "true");
     root.dataset.selected = String(item.id);
-    onSelect(item);
   }
 
   /** @param {BatchItem} item */

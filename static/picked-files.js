@@ -25,7 +25,7 @@ export function pickedFromInput(input) {
   if (!input.webkitdirectory) {
     return { files: all.map((file) => ({ file, path: file.name })), skipped: 0, folder: "", fromFolder: false };
   }
-  const images = all.filter(looksLikeImage);
+  const images = all.filter(looksLikeImage).sort((a, b) => byPath(a.webkitRelativePath, b.webkitRelativePath));
   const folder = all[0]?.webkitRelativePath.split("/")[0] || "";
   return {
     files: images.map((file) => ({ file, path: file.webkitRelativePath || file.name })),
@@ -68,6 +68,16 @@ export async function pickedFromDrop(transfer) {
     }
   }
   for (const entry of entries) await walk(entry, "");
+  files.sort((a, b) => byPath(a.path, b.path));
   const folder = entries.find((entry) => entry?.isDirectory)?.name || "";
   return { files, skipped, folder, fromFolder: true };
+}
+
+/**
+ * Folder order, as a file manager shows it: by path, numbers by value ("p2" before "p10").
+ * @param {string} a
+ * @param {string} b
+ */
+function byPath(a, b) {
+  return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
 }

@@ -33,7 +33,7 @@ export const SETTINGS = Object.freeze([
   { param: "dither", label: "Dithering", kind: "number", ...range(QUANTIZE_OPTIONS.dither) },
   { param: "space", label: "Colour space", kind: "choice", default: COLOUR_SPACES.default, names: COLOUR_SPACES.names },
   { param: "max-kb", label: "No bigger than (KB)", kind: "target", default: "", above: TARGETS.max_kb.above },
-  { param: "min-quality", label: "At least quality", kind: "target", default: "", max: TARGETS.min_quality.max },
+  { param: "min-quality", label: "Quality at least", kind: "target", default: "", max: TARGETS.min_quality.max },
 ]);
 
 /** @typedef {Record<string, string>} SettingValues values by URL parameter, as the inputs hold them */

@@ -110,6 +110,9 @@ def _with(base, **more):
 #: For every request of the page, the keyword arguments it may arrive with.
 REQUESTS = {
     "quantize": _with(sized("pixels"), n_colors=st.one_of(st.integers(0, 300), values), dither=values),
+    "compress": _with(sized("pixels"), n_colors=st.one_of(st.integers(1, 40), values),
+                      max_kb=st.one_of(st.none(), st.floats(0.0, 4.0), values),
+                      min_quality=st.one_of(st.none(), st.floats(-50.0, 100.0), values)),
     "encode_png": sized("indices", "palette"),
     "score": sized("pixels", "indices", "palette"),
     "load_points": st.fixed_dictionaries({"data": buffers, "name": st.text(max_size=12)}),
