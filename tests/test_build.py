@@ -742,3 +742,15 @@ def test_bytecode_is_compiled_once_per_source_file(tmp_path, monkeypatch):
     (cache / "python_stdlib.zip").write_bytes(b"another runtime")
     with pytest.raises(build.BuildError, match=r"Node.js is needed"):
         build.compiled_files(cache, lock, ["numpy"])  # a new runtime's zip is compiled anew
+
+
+def test_the_kmeans_package_is_compiled_once_per_version_of_its_zip(tmp_path, monkeypatch):
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)  # no Node: needed only for a new zip
+    with pytest.raises(build.BuildError, match=r"Node.js is needed to compile Python to bytecode"):
+        build.compiled_package(tmp_path, b"a package zip", log=lambda *a: None)
+    key = hashlib.sha256(b"a package zip" + build.BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
+    (tmp_path / "bytecode").mkdir()
+    (tmp_path / "bytecode" / f"{key}-kmeans.zip").write_bytes(b"compiled before")
+    assert build.compiled_package(tmp_path, b"a package zip") == b"compiled before"
+    with pytest.raises(build.BuildError, match=r"Node.js is needed"):
+        build.compiled_package(tmp_path, b"the package changed", log=lambda *a: None)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
 import os
 import sys
 import threading
+import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,13 +92,19 @@ def strict_context(browser, browser_context_args):
     context.close()
 
 
+def _sources(package_zip: bytes) -> dict[str, bytes]:
+    """The entries of a package zip but its ``__pycache__`` ones."""
+    with zipfile.ZipFile(io.BytesIO(package_zip)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if "/__pycache__/" not in name}
+
+
 @pytest.fixture(scope="session")
 def dist() -> Path:
     """The built site; fails if it is missing or older than py/kmeans."""
     if not (DIST / "index.html").is_file():
         pytest.fail(f"{DIST} is not built: run python build.py (or python build.py test)")
-    shipped = (DIST / "static" / "kmeans.zip").read_bytes()
-    if shipped != build.zip_package(REPO / "py" / "kmeans"):
+    shipped = _sources((DIST / "static" / "kmeans.zip").read_bytes())  # its bytecode aside
+    if shipped != _sources(build.zip_package(REPO / "py" / "kmeans")):
         pytest.fail(f"{DIST} is stale (py/kmeans changed since): run python build.py")
     return DIST
 

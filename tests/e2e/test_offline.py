@@ -6,6 +6,7 @@ These tests start their own servers (they stop one mid-test) and enforce the pag
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -14,9 +15,10 @@ import time
 
 import numpy as np
 import pytest
+from kmeans import steps
 from PIL import Image
 
-from .conftest import REPO, build
+from .conftest import REPO, RUN_TIMEOUT_MS, build
 from .helpers import build_hash, cache_contents, compress_file, wait_booted, wait_offline
 from .test_compress_page import canvas_pixels, make_png
 
@@ -232,3 +234,27 @@ def test_numpy_ships_with_bytecode_beside_its_sources_and_its_own_hash_in_the_lo
         folder, _, module = source.rpartition("/")
         assert f"{folder}/__pycache__/{module[:-3]}.cpython-312.pyc" in names, source
     assert header == (3531).to_bytes(2, "little") + b"\r\n" + (1).to_bytes(4, "little")
+
+
+def test_the_kmeans_package_ships_with_bytecode_and_the_page_imports_it(app, dist):
+    import zipfile
+
+    with zipfile.ZipFile(dist / "static" / "kmeans.zip") as archive:
+        names = set(archive.namelist())
+        header = archive.read("kmeans/__pycache__/web.cpython-312.pyc")[:8]
+    sources = {name for name in names if name.endswith(".py")}
+    assert sources == {f"kmeans/{path.relative_to(REPO / 'py' / 'kmeans').as_posix()}"
+                       for path in (REPO / "py" / "kmeans").rglob("*.py")}
+    for source in sources:  # the sources stay (tracebacks, the explorer's code pane), each with its pyc
+        folder, _, module = source.rpartition("/")
+        assert f"{folder}/__pycache__/{module[:-3]}.cpython-312.pyc" in names, source
+    assert header == (3531).to_bytes(2, "little") + b"\r\n" + (1).to_bytes(4, "little")
+    # With the bytecode beside it, the explorer's code pane still reads the shipped source.
+    app.click("#tab-clusters")
+    app.wait_for_function("() => document.body.dataset.pointsState === 'ready'", timeout=RUN_TIMEOUT_MS)
+    app.click("#points-assign")
+    app.wait_for_function("() => document.getElementById('points-code').dataset.function === 'find_closest_centroids'"
+                          " && document.querySelector('#points-code .hl')", timeout=RUN_TIMEOUT_MS)
+    expected = inspect.getsource(steps.find_closest_centroids)
+    assert expected.splitlines()[0] in app.text_content("#points-code")
+    assert app.text_content("#points-code").count("\n") >= expected.count("\n") - 1
