@@ -675,8 +675,10 @@ for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
 }
 '''
 COMPILED_STDLIB = "python_stdlib.zip"
-#: Shipped packages whose modules are compiled too: the page imports NumPy on every start.
-COMPILED_PACKAGES = ("numpy",)
+#: Shipped packages whose modules are compiled too: the page imports NumPy on every start, and the
+#: explorer's figure imports matplotlib (with its dependencies) the first time it is asked for.
+COMPILED_PACKAGES = ("numpy", "pillow", "matplotlib", "matplotlib-pyodide", "contourpy", "cycler", "fonttools",
+                     "kiwisolver", "packaging", "pyparsing", "python-dateutil", "pytz", "six")
 
 
 def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = print) -> dict[str, Path]:

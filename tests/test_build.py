@@ -723,10 +723,10 @@ def test_bytecode_is_compiled_once_per_source_file(tmp_path, monkeypatch):
     cache.mkdir()
     (cache / "python_stdlib.zip").write_bytes(b"the runtime's zip")
     (cache / "numpy-1-py3-none-any.whl").write_bytes(b"a wheel")
-    lock = {"packages": {"numpy": {"file_name": "numpy-1-py3-none-any.whl"}, "six": {"file_name": "six.whl"}}}
+    lock = {"packages": {"numpy": {"file_name": "numpy-1-py3-none-any.whl"}, "other": {"file_name": "other.whl"}}}
     monkeypatch.setattr(build.shutil, "which", lambda name: None)  # no Node: it must not be needed
     with pytest.raises(build.BuildError, match=r"Node.js is needed to compile Python to bytecode"):
-        build.compiled_files(cache, lock, ["numpy", "six"])
+        build.compiled_files(cache, lock, ["numpy", "other"])
 
     def key(data):
         return hashlib.sha256(data + build.BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
@@ -736,8 +736,8 @@ def test_bytecode_is_compiled_once_per_source_file(tmp_path, monkeypatch):
     wheel = cache / "bytecode" / f"{key(b'a wheel')}-numpy-1-py3-none-any.whl"
     stdlib.write_bytes(b"compiled before")
     wheel.write_bytes(b"compiled before")
-    # Cached: Node is not run again; only NumPy of the packages is compiled.
-    assert build.compiled_files(cache, lock, ["numpy", "six"]) == {
+    # Cached: Node is not run again; only the packages of COMPILED_PACKAGES are compiled.
+    assert build.compiled_files(cache, lock, ["numpy", "other"]) == {
         "python_stdlib.zip": stdlib, "numpy-1-py3-none-any.whl": wheel}
     (cache / "python_stdlib.zip").write_bytes(b"another runtime")
     with pytest.raises(build.BuildError, match=r"Node.js is needed"):
