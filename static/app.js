@@ -71,6 +71,8 @@ const CLOUD_SAMPLE = 2500;
 let current = null;
 /** Start a run as soon as Python is ready (an image was chosen while it loaded). */
 let runWhenReady = false;
+/** Takes back the requests of the run on screen (Cancel, or another image chosen). */
+let runAbort = new AbortController();
 /** The clustering explorer starts once, the first time Python is ready. */
 let explorerStarted = false;
 /** Said before the boot steps when Python restarts (after Cancel). */
@@ -169,23 +171,32 @@ function showError(error) {
  */
 async function openImage(blob, name, { autoRun }) {
   const imageData = await decodeImage(blob, name, PAGE_MAX_MEGAPIXELS);
-  current = { name, bytes: blob.size, imageData };
-  drawImageData(ui.original, imageData);
-  ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}, ${formatBytes(blob.size)}`;
-  clearResult();
-  compare.update();
+  showOriginal(blob, name, imageData);
   if (!autoRun) return;
   const state = document.body.dataset.state;
   if (state === "loading") {
     runWhenReady = true;
     say(`Loaded “${name}”. It will be compressed as soon as Python is ready…`);
   } else if (state === "running") {
-    client.cancel();
-    setState("loading");
-    runWhenReady = true;
+    if (stopRun()) runWhenReady = true; // its worker restarts: run once it is ready
+    else run();
   } else {
     run();
   }
+}
+
+/**
+ * Make an image the one on screen: drawn as the original, its result cleared.
+ * @param {Blob} blob
+ * @param {string} name
+ * @param {ImageData} imageData
+ */
+function showOriginal(blob, name, imageData) {
+  current = { name, bytes: blob.size, imageData };
+  drawImageData(ui.original, imageData);
+  ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}, ${formatBytes(blob.size)}`;
+  clearResult();
+  compare.update();
 }
 
 /** @param {Blob | null | undefined} file */
@@ -247,11 +258,13 @@ function readJob() {
 }
 
 async function run() {
+  runAbort = new AbortController();
+  const { signal } = runAbort;
   try {
     if (!current) throw new Error("Choose an image first.");
     const job = readJob();
     if (job.maxKb !== null || job.minQuality !== null) {
-      await runToTarget(job);
+      await runToTarget(job, signal);
       return;
     }
     const { nColors, maxIter, seed, dither, colourSpace } = job;
@@ -269,6 +282,7 @@ async function run() {
       dither,
       colourSpace,
       cloud: CLOUD_SAMPLE,
+      signal,
       onProgress: ({ phase, n_iter = 0, fraction = 0 }) => {
         if (phase === "dither") {
           ui.progress.value = fraction;
@@ -295,7 +309,7 @@ async function run() {
     const scored = await client.request(
       REQUEST.SCORE,
       { pixels: original, indices: quantized.indices, palette: quantized.palette, width, height },
-      { transfer: [original.buffer] },
+      { transfer: [original.buffer], signal },
     );
     addScore(scored.ssimulacra2, scored.ssimulacra2_scale);
 
@@ -303,7 +317,7 @@ async function run() {
     const encoded = await client.request(
       REQUEST.ENCODE_PNG,
       { indices: quantized.indices, palette: quantized.palette, width, height },
-      { transfer: [quantized.indices.buffer, quantized.palette.buffer] },
+      { transfer: [quantized.indices.buffer, quantized.palette.buffer], signal },
     );
     const fileName = outputName(name, nColors);
     setDownload(new Blob([encoded.png], { type: "image/png" }), fileName);
@@ -316,8 +330,9 @@ async function run() {
     );
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") {
-      // Not the Cancel button (that leaves "loading"): the worker was restarted to cancel a batch photo.
-      if (document.body.dataset.state === "running") {
+      // Taken back by Cancel or a new image: nothing to say. Else the worker was restarted to cancel a
+      // photo of the batch.
+      if (!signal.aborted && document.body.dataset.state === "running") {
         setState("ready");
         ui.progress.value = 0;
         say("The run stopped: its worker was restarted to cancel a photo of the batch. Press Run to start it again.");
@@ -331,8 +346,9 @@ async function run() {
 /**
  * A run with a target: one "compress" request searches K for it, scores and encodes the result.
  * @param {import("./compress.js").Job} job
+ * @param {AbortSignal} signal
  */
-async function runToTarget(job) {
+async function runToTarget(job, signal) {
   const { name, bytes, imageData } = /** @type {NonNullable<typeof current>} */ (current);
   const { width, height } = imageData;
   const goal = describeTarget(job);
@@ -341,8 +357,7 @@ async function runToTarget(job) {
   say(`Compressing “${name}” to ${goal}…`);
   const started = performance.now();
   const reply = await compressImage(client, new Uint8Array(imageData.data), width, height, job, (tried) =>
-    say(`Compressing “${name}” to ${goal}: ${countOf(tried, "palette size")} tried…`),
-  );
+    say(`Compressing “${name}” to ${goal}: ${countOf(tried, "palette size")} tried…`), signal);
   const seconds = (performance.now() - started) / 1000;
   showResult(reply, width, height, "The colour cloud shows a run with a fixed K; clear the target to see it.");
   ui.stats.replaceChildren();
@@ -383,21 +398,34 @@ function showResult({ indices, palette, n_colors }, width, height, noCloud) {
  * @returns {boolean} whether it is shown
  */
 function showBatchItem(item, { auto }) {
-  if (auto && document.body.dataset.state === "running") return false;
-  showBatchResult(item);
+  const state = document.body.dataset.state;
+  if (state === "running" || state === "loading") {
+    if (!auto) say(`“${item.path}” can be shown once the run on screen ${state === "running" ? "is done (or cancelled)" : "has started"}.`);
+    return false;
+  }
+  showBatchResult(item, ++shownGeneration);
   return true;
 }
 
-/** @param {import("./batch.js").BatchItem} item */
-async function showBatchResult(item) {
+/** Which choice of a batch row is the latest: an earlier one still decoding draws nothing. */
+let shownGeneration = 0;
+
+/**
+ * @param {import("./batch.js").BatchItem} item
+ * @param {number} generation
+ */
+async function showBatchResult(item, generation) {
   try {
-    await openImage(item.file, item.path, { autoRun: false });
+    const original = await decodeImage(item.file, item.path, PAGE_MAX_MEGAPIXELS);
+    if (generation !== shownGeneration) return;
+    showOriginal(item.file, item.path, original);
     const { result } = item;
     if (!result) {
       say(item.state === "error" ? `“${item.path}”: ${item.error}` : `“${item.path}” is ${item.state === "running" ? "being compressed" : "waiting its turn"}…`);
       return;
     }
     const decoded = await decodeImage(result.png, result.outputName, PAGE_MAX_MEGAPIXELS);
+    if (generation !== shownGeneration) return;
     const indices = indicesOf(new Uint8Array(decoded.data.buffer), result.palette);
     showResult({ indices, palette: result.palette, n_colors: result.nColors }, result.width, result.height,
       "The colour cloud is drawn for the photo you run here: press Run to see it.");
@@ -491,12 +519,27 @@ function addStat(term, value, key = term.toLowerCase().replace(/\W+/g, "-")) {
 
 function cancel() {
   if (document.body.dataset.state !== "running") return;
-  client.cancel();
   runWhenReady = false;
-  setState("loading");
+  if (stopRun()) {
+    restartNote = "Cancelled. ";
+    say("Cancelled. Restarting Python…");
+  } else {
+    say("Cancelled.");
+  }
+}
+
+/**
+ * Take back the run's requests. One the worker is running can only be stopped by restarting the
+ * worker (the page then waits for "ready"); one still waiting its turn (behind a photo of the batch)
+ * is simply never sent.
+ * @returns {boolean} whether the worker restarts
+ */
+function stopRun() {
+  const restarting = client.runs(runAbort.signal);
+  runAbort.abort();
   ui.progress.value = 0;
-  restartNote = "Cancelled. ";
-  say("Cancelled. Restarting Python…");
+  setState(restarting ? "loading" : "ready");
+  return restarting;
 }
 
 // -- wiring ----------------------------------------------------------------------------------------
@@ -529,7 +572,9 @@ function wire() {
       input.value = ""; // choosing the same files again still fires change
     });
   }
-  ui.form.addEventListener("change", rememberSettings);
+  ui.form.addEventListener("change", (/** @type {Event} */ event) => {
+    if (/** @type {HTMLInputElement} */ (event.target).type !== "file") rememberSettings(); // a photo is no setting
+  });
   ui.resetSettings.addEventListener("click", () => {
     applySettings(defaultSettings());
     for (const input of Object.values(SETTING_INPUTS)) input.removeAttribute("aria-invalid");

@@ -20,7 +20,7 @@ import { capitalise, compressImage, countOf, describeScore, formatBytes, sizeCha
  * @property {import("./compress.js").Job} job the settings, as they were when it was added
  * @property {"queued" | "running" | "done" | "error"} state
  * @property {boolean} cancelled
- * @property {import("./worker-client.js").WorkerClient | null} client the worker it runs on, while it runs
+ * @property {AbortController} abort takes its request back (never sent, or its worker restarted)
  * @property {HTMLLIElement} row
  * @property {string} url the object URL of its PNG, once done
  * @property {string} error its message, on error
@@ -88,7 +88,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     for (const { file, path } of files) {
       /** @type {BatchItem} */
       const item = {
-        id: nextId++, file, path, job, state: "queued", cancelled: false, client: null,
+        id: nextId++, file, path, job, state: "queued", cancelled: false, abort: new AbortController(),
         row: document.createElement("li"), url: "", error: "", result: null,
       };
       buildRow(item);
@@ -99,7 +99,8 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     list.append(fragment);
     root.hidden = false;
     if (busy.size === 0) started = performance.now();
-    for (let index = 0; index < pool.size && busy.size < pool.size && queue.length > busy.size; index++) {
+    // Each loop takes a photo at once (runWorker is synchronous up to its first await).
+    for (let index = 0; index < pool.size && queue.length > 0; index++) {
       if (!busy.has(index)) runWorker(index);
     }
     update();
@@ -155,9 +156,13 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
    */
   async function runWorker(index) {
     busy.add(index);
-    const client = pool.client(index);
     try {
-      for (let item = queue.shift(); item; item = queue.shift()) await compressItem(item, client);
+      const client = pool.client(index);
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        await compressItem(item, client);
+        // An extra worker that cannot boot (too little memory, say) leaves its photos to the others.
+        if (index > 0 && client.bootFailures > 0) break;
+      }
     } finally {
       busy.delete(index);
       update();
@@ -170,7 +175,6 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
    */
   async function compressItem(item, client) {
     setRowState(item, "running");
-    item.client = client;
     update();
     try {
       decoded++;
@@ -188,12 +192,15 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
       // The pixels are sent away (transferred): this page keeps only the PNG.
       const reply = await compressImage(client, new Uint8Array(imageData.data.buffer), width, height, item.job, (tried) => {
         part(item, "batch-message").textContent = `Searching the palette size: ${countOf(tried, "trial")} so far…`;
-      });
+      }, item.abort.signal);
+      if (item.cancelled) throw new DOMException("Cancelled", "AbortError"); // too late to stop: dropped
       finish(item, reply, width, height);
     } catch (error) {
       const aborted = error instanceof DOMException && error.name === "AbortError";
-      if (aborted && !item.cancelled) {
-        // Its worker was restarted for something else (Cancel in the single view): it goes again.
+      const unbooted = client !== pool.clients[0] && client.bootFailures > 0 && busy.size > 1;
+      if ((aborted && !item.cancelled) || (unbooted && !item.cancelled)) {
+        // Its worker was restarted for something else (Cancel in the single view), or could not boot
+        // while others run: it goes again.
         setRowState(item, "queued");
         queue.unshift(item);
         return;
@@ -201,7 +208,6 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
       setRowState(item, "error", item.cancelled ? "Cancelled." : error instanceof Error ? error.message : String(error));
       item.error = part(item, "batch-message").textContent || "";
     } finally {
-      item.client = null;
       update();
     }
   }
@@ -254,13 +260,13 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
   function cancelItem(item) {
     if (item.state === "done" || item.state === "error") return;
     item.cancelled = true;
+    // Its request, if sent, is taken back: never run if it waits its turn, else its worker restarts.
+    item.abort.abort();
     if (item.state === "queued") {
       queue = queue.filter((other) => other !== item);
       setRowState(item, "error", "Cancelled.");
       item.error = "Cancelled.";
       update();
-    } else {
-      item.client?.cancel(); // its worker restarts; the running request rejects with AbortError
     }
   }
 

@@ -184,17 +184,18 @@ export function describePsnr(psnr, digits = 2) {
  * @param {import("./worker-client.js").WorkerClient} client
  * @param {ImageData} imageData
  * @param {{nColors: number, seed: number, maxIter: number, dither: number, colourSpace: string, cloud?: number,
- *          onProgress?: (payload: import("./protocol.js").ProgressPayload) => void}} options cloud: how many of
+ *          onProgress?: (payload: import("./protocol.js").ProgressPayload) => void, signal?: AbortSignal}} options
+ *   signal: takes the request back (WorkerClient.request); cloud: how many of
  *   the photo's colours the reply samples for the colour cloud (0, the default: none)
  * @returns {Promise<import("./protocol.js").QuantizeResult>}
  */
-export function quantizeImage(client, imageData, { nColors, seed, maxIter, dither, colourSpace, cloud = 0, onProgress }) {
+export function quantizeImage(client, imageData, { nColors, seed, maxIter, dither, colourSpace, cloud = 0, onProgress, signal }) {
   const { width, height } = imageData;
   const pixels = new Uint8Array(imageData.data);
   return client.request(
     REQUEST.QUANTIZE,
     { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter, dither, colour_space: colourSpace, cloud },
-    { transfer: [pixels.buffer], onProgress },
+    { transfer: [pixels.buffer], onProgress, signal },
   );
 }
 
@@ -219,15 +220,16 @@ export function quantizeImage(client, imageData, { nColors, seed, maxIter, dithe
  * @param {number} height
  * @param {Job} job
  * @param {(trials: number) => void} [onTrial] after each palette size a target search tries
+ * @param {AbortSignal} [signal] takes the request back (see WorkerClient.request)
  * @returns {Promise<import("./protocol.js").CompressResult>}
  */
-export function compressImage(client, pixels, width, height, job, onTrial = () => {}) {
+export function compressImage(client, pixels, width, height, job, onTrial = () => {}, signal = undefined) {
   return client.request(
     REQUEST.COMPRESS,
     {
       pixels, width, height, n_colors: job.nColors, seed: job.seed, max_iter: job.maxIter, dither: job.dither,
       colour_space: job.colourSpace, max_kb: job.maxKb, min_quality: job.minQuality,
     },
-    { transfer: [pixels.buffer], onProgress: ({ phase, n_iter = 0 }) => phase === "trial" && onTrial(n_iter) },
+    { transfer: [pixels.buffer], onProgress: ({ phase, n_iter = 0 }) => phase === "trial" && onTrial(n_iter), signal },
   );
 }

@@ -66,16 +66,19 @@ export function outputSuffix(nColors, { maxKb = null, minQuality = null } = {}) 
   return parts.length ? parts.join("-") : `${nColors}colors`;
 }
 
-/** File names the batch takes from a folder: what browsers decode. */
+/** Files the batch takes from a folder: what Chromium, Firefox and Safari decode (not RAW, HEIC, TIFF, SVG). */
+export const IMAGE_TYPES = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif", "image/bmp"]);
 export const IMAGE_EXTENSIONS = Object.freeze([".png", ".jpg", ".jpeg", ".jfif", ".webp", ".gif", ".avif", ".bmp"]);
 
 /**
- * Whether a file found in a folder looks like an image (its type, else its extension); hidden files do not.
+ * Whether a file found in a folder is an image the page can decode (by its type, else its extension);
+ * hidden files (.DS_Store, macOS's ._photo.jpg) and files in hidden folders (.thumbnails/) are not.
  * @param {File} file
  */
 export function looksLikeImage(file) {
-  if (file.name.startsWith(".")) return false; // hidden files: .DS_Store, macOS's ._photo.jpg
-  if (file.type) return file.type.startsWith("image/");
+  const path = file.webkitRelativePath || file.name;
+  if (path.split("/").some((part) => part.startsWith("."))) return false;
+  if (file.type) return IMAGE_TYPES.includes(file.type) || file.type === "image/x-ms-bmp";
   const name = file.name.toLowerCase();
   return IMAGE_EXTENSIONS.some((extension) => name.endsWith(extension));
 }

@@ -1,9 +1,11 @@
 // @ts-check
 /**
  * The compress view's settings: one record of them (SETTINGS), read from the page's URL and from what
- * was remembered (localStorage), written back to both. The URL wins, so a shared link shows what its
- * sender saw; a value left at its default is left out of both, so a link stays short and a later change
- * of a default reaches everyone who never chose otherwise. The embed reads the same URL parameters.
+ * was remembered (localStorage), written back to both. A link with settings wins whole: what it leaves
+ * out is at its default (that is why it was left out), so a shared link shows what its sender saw, not
+ * the receiver's remembered choices; a value at its default is left out of both, so a link stays short
+ * and a later change of a default reaches everyone who never chose otherwise. The embed reads the same
+ * URL parameters.
  */
 import { COLOUR_SPACES, QUANTIZE_OPTIONS, TARGETS } from "./protocol.js";
 
@@ -91,13 +93,16 @@ export function settingsFromParams(params) {
 }
 
 /**
- * The settings to start with: the defaults, then what was remembered, then the URL's.
+ * The settings to start with: a link's (the rest at their defaults), or else what was remembered.
  * @param {{search: string, storage?: Storage | null}} from storage: null for none (the embed)
  * @returns {{values: SettingValues, problems: string[]}}
  */
 export function loadSettings({ search, storage = null }) {
-  const remembered = settingsFromParams(new URLSearchParams(readStored(storage))).values; // bad ones dropped quietly
-  const linked = settingsFromParams(new URLSearchParams(search));
+  const params = new URLSearchParams(search);
+  const linked = settingsFromParams(params);
+  const fromLink = SETTINGS.some((setting) => params.has(setting.param));
+  // Bad remembered values are dropped quietly: the user cannot have typed them in a link.
+  const remembered = fromLink ? {} : settingsFromParams(new URLSearchParams(readStored(storage))).values;
   return { values: { ...defaultSettings(), ...remembered, ...linked.values }, problems: linked.problems };
 }
 

@@ -28,6 +28,10 @@ export class WorkerClient {
     this.nextId = 1;
     /** Tail of the queue: each request starts after the previous one settled. */
     this.queue = Promise.resolve();
+    /** The signal of the request the worker runs now, if it was given one. @type {AbortSignal | null} */
+    this.running = null;
+    /** How many times a worker of this client failed to boot. */
+    this.bootFailures = 0;
   }
 
   /** Create the worker if there is none (boots Pyodide in it). */
@@ -40,6 +44,11 @@ export class WorkerClient {
     worker.onmessage = (event) => this.receive(event.data);
     worker.onerror = (event) => {
       event.preventDefault();
+      // Its state is unknown: the next request gets a fresh worker.
+      if (this.worker === worker) {
+        worker.terminate();
+        this.worker = null;
+      }
       this.failAll(new Error(`the worker failed: ${event.message || "could not start"}`));
     };
     this.worker = worker;
@@ -49,7 +58,10 @@ export class WorkerClient {
   receive(message) {
     if (message.id === null) {
       if (message.type === REPLY.STATUS) this.onStatus(message.payload);
-      if (message.type === REPLY.ERROR) this.onBootError(toError(message.error));
+      if (message.type === REPLY.ERROR) {
+        this.bootFailures++;
+        this.onBootError(toError(message.error));
+      }
       return;
     }
     const entry = this.pending.get(message.id);
@@ -67,17 +79,31 @@ export class WorkerClient {
    * Send one request; resolves with the result payload, rejects with the Python error.
    * @param {string} type
    * @param {object} payload
-   * @param {{transfer?: Transferable[], onProgress?: (payload: any) => void}} [options]
+   * @param {{transfer?: Transferable[], onProgress?: (payload: any) => void, signal?: AbortSignal}} [options]
+   *   signal: aborting it takes the request back: while it waits its turn it is never sent; while it
+   *   runs the worker is restarted (Python cannot be interrupted). Either way it rejects with AbortError.
    * @returns {Promise<any>}
    */
-  request(type, payload, { transfer = [], onProgress } = {}) {
+  request(type, payload, { transfer = [], onProgress, signal } = {}) {
     /** @param {boolean} mayRetry @returns {Promise<any>} */
+    const takeBack = () => {
+      if (signal && this.running === signal) this.cancel(); // it runs: only a restart stops it
+    };
     const send = (mayRetry) =>
       new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(new DOMException("Cancelled", "AbortError")); // taken back before its turn
+          return;
+        }
         this.start();
         const id = this.nextId++;
         this.pending.set(id, { resolve, reject, onProgress });
+        this.running = signal || null;
+        signal?.addEventListener("abort", takeBack, { once: true });
         /** @type {Worker} */ (this.worker).postMessage({ id, type, payload }, transfer);
+      }).finally(() => {
+        signal?.removeEventListener("abort", takeBack);
+        if (this.running === signal) this.running = null;
       }).catch((error) => {
         if (!error.fatal) throw error;
         // The runtime may be broken: start a fresh worker. A request whose buffers were not
@@ -90,6 +116,15 @@ export class WorkerClient {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => {});
     return result;
+  }
+
+  /**
+   * Whether the request given this signal is the one the worker runs now (so taking it back restarts
+   * the worker), rather than one still waiting its turn.
+   * @param {AbortSignal} signal
+   */
+  runs(signal) {
+    return this.running === signal;
   }
 
   /** Replace the worker with a fresh one (after a fatal error in it). */

@@ -74,22 +74,25 @@ def test_each_setting_says_what_it_accepts(param, text, problem):
     assert said == [problem, ""]
 
 
-def test_the_link_wins_over_what_was_remembered_and_defaults_are_left_out():
+def test_a_link_wins_whole_over_what_was_remembered_and_defaults_are_left_out():
     found = run_module("""
         const store = new Map();
         const storage = { getItem: (key) => store.get(key) ?? null, setItem: (key, value) => store.set(key, value),
                           removeItem: (key) => store.delete(key) };
         settings.saveSettings({ ...settings.defaultSettings(), k: "64", seed: "7", "max-kb": "bad" }, storage);
         const stored = store.get(settings.STORAGE_KEY);
-        const loaded = settings.loadSettings({ search: "?k=8", storage }).values;
-        const link = settings.linkWithSettings("http://x/?workers=2&k=3#clusters?data=abc", { ...loaded, dither: "0.6" });
+        const remembered = settings.loadSettings({ search: "?workers=2", storage }).values;
+        const linked = settings.loadSettings({ search: "?k=8", storage }).values;
+        const link = settings.linkWithSettings("http://x/?workers=2&k=3#clusters?data=abc", { ...remembered, dither: "0.6" });
         settings.saveSettings(settings.defaultSettings(), storage);
-        return { stored, loaded, link, forgotten: store.has(settings.STORAGE_KEY) };
+        return { stored, remembered, linked, link, forgotten: store.has(settings.STORAGE_KEY) };
     """)
     assert found["stored"] == "k=64&seed=7"  # the bad target is not remembered, defaults are not written
-    assert found["loaded"]["k"] == "8" and found["loaded"]["seed"] == "7"
+    assert found["remembered"]["k"] == "64" and found["remembered"]["seed"] == "7"  # no settings in the link
+    # A link with settings shows what its sender saw: what it leaves out is at its default.
+    assert found["linked"]["k"] == "8" and found["linked"]["seed"] == "0"
     # Other parameters and the explorer's #hash are kept; the default dither is left out.
-    assert found["link"] == "http://x/?workers=2&k=8&seed=7#clusters?data=abc"
+    assert found["link"] == "http://x/?workers=2&k=64&seed=7#clusters?data=abc"
     assert found["forgotten"] is False
 
 

@@ -58,6 +58,8 @@ def test_a_generous_budget_gives_every_colour_the_image_has():
     image[20:, 20:] = [20, 30, 230]
     found = compress_to_target(image, max_bytes=1_000_000)
     assert found.met and found.quantized.n_colors == 3
+    # Far below the budget, but with every colour: no second search without dithering.
+    assert found.dither == 0.6 and len(found.trials) <= 2 and "without dithering" not in found.message
     assert len(found.trials) <= 2  # no search beyond the image's own 3 colours
 
 

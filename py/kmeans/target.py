@@ -191,7 +191,10 @@ def compress_to_target(image, *, max_bytes=None, min_quality=None, options: Quan
                   highest=highest, known={t.n_colors: t.n_bytes for t in order})
     found = _choose(order, results, max_bytes, min_quality)
     found.dither = options.dither
-    if min_quality is None and options.dither > 0 and not CLOSE_ENOUGH * max_bytes <= len(found.png) <= max_bytes:
+    # A size alone, dithered, that fell short of the budget, and not because every colour the image has
+    # fits (then no search without dithering can do better).
+    if (min_quality is None and options.dither > 0 and not CLOSE_ENOUGH * max_bytes <= len(found.png) <= max_bytes
+            and not (found.met and found.n_colors >= useful)):
         found = _without_dithering(image, found, prepared, max_bytes, options, progress)
     return found
 

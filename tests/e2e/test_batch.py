@@ -239,12 +239,20 @@ def test_settings_are_remembered_shared_and_reset(page, site_url):
     assert page.input_value("#k") == "24" and page.input_value("#seed") == "5"
     assert page.url == site_url + "?k=24&seed=5&dither=0.3&space=rgb&max-kb=100"
 
-    # A link's bad value is said, and what was remembered stays.
+    # A link with settings shows what its sender saw: the rest at their defaults, not what was remembered.
+    page.goto(site_url + "?k=12")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
+    assert page.input_value("#k") == "12" and page.input_value("#seed") == "0" and page.input_value("#max-kb") == ""
+    # A link's bad value is said, and not used.
     page.goto(site_url + "?k=999")
     page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
     assert page.text_content("#status").startswith(
         "The link's k= must be a whole number from 1 to 256; got “999”, so it was not used. Ready.")
-    assert page.input_value("#k") == "24"
+    assert page.input_value("#k") == "16"
+    # Opening links changed nothing that was remembered.
+    page.goto(site_url)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
+    assert page.input_value("#k") == "24" and page.input_value("#seed") == "5"
 
     page.click("#reset-settings")
     assert [page.input_value(f"#{id}") for id in ("k", "seed", "dither", "colour-space", "max-kb")] == [
@@ -267,3 +275,28 @@ def test_a_target_on_one_photo_shows_the_search_in_the_numbers(app):
     assert float(app.text_content("#stats [data-stat=ssimulacra2]").split(" ")[0]) >= 40
     assert len(app.query_selector_all("#palette .swatch")) == colours
     assert "clear the target to see it" in app.text_content("#colour-cloud-caption")
+
+
+def test_cancel_takes_back_only_what_it_names_when_the_batch_shares_the_pages_worker(page, site_url):
+    page.goto(site_url + "?workers=1&k=64&dither=1")
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
+    # A run of the page's own (the sample photo), then a batch whose first photo waits behind it.
+    page.click("#run")
+    page.wait_for_function("() => document.body.dataset.state === 'running'")
+    page.set_input_files("#image-input", files=[png_file("a.png", 320, 240, seed=1), png_file("b.png", 320, 240, seed=2)])
+    page.click(".batch-item:nth-child(1) .batch-cancel")  # its request waits: it is never sent
+    assert wait_state(page, "done", "error", timeout=RUN_TIMEOUT_MS * 2) == "done", page.text_content("#status")
+    wait_batch(page)
+    assert [(row["state"], row["message"]) for row in rows(page)] == [("error", "Cancelled."), ("done", "64 colours")]
+
+    # Now the run waits behind a photo of the batch: Cancel takes back the run alone.
+    page.click("#batch-clear")
+    page.set_input_files("#image-input", files=[png_file("c.png", 320, 240, seed=3), png_file("d.png", 320, 240, seed=4)])
+    page.wait_for_function("() => document.querySelector('.batch-item').dataset.state === 'running'")
+    page.click("#run")
+    assert page.get_attribute("body", "data-state") == "running"
+    page.click("#cancel")
+    assert page.get_attribute("body", "data-state") == "ready"  # nothing ran: no restart to wait for
+    assert page.text_content("#status") == "Cancelled."
+    wait_batch(page)
+    assert [row["state"] for row in rows(page)] == ["done", "done"]
