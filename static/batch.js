@@ -165,6 +165,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
       }
     } finally {
       busy.delete(index);
+      if (busy.size === 0 && queue.length === 0) pool.idle();
       update();
     }
   }

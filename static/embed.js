@@ -133,8 +133,7 @@ async function loadImage() {
   ui.dither.value = values.dither; // checked first: a range input would quietly clamp a bad value
   ui.ditherValue.textContent = formatStrength(Number(ui.dither.value));
   const note = problems.map((problem) => ` ${problem}`).join("");
-  // The full page opens with the same settings.
-  $("full-page").href = linkWithSettings(new URL("./", location.href).href, values);
+  linkFullPage();
   const src = new URLSearchParams(location.search).get("src");
   setState("loading");
   say("Loading the image…");
@@ -149,6 +148,12 @@ async function loadImage() {
   } catch (error) {
     showError(error, "The image could not be loaded: ");
   }
+}
+
+/** The full page opens with the embed's settings: the link's, with K and the dithering as they are now. */
+function linkFullPage() {
+  const values = { ...settings.values, k: ui.k.value, dither: ui.dither.value };
+  $("full-page").href = linkWithSettings(new URL("./", location.href).href, values);
 }
 
 /** The link's targets, as numbers (the embed has no inputs for them). */
@@ -221,6 +226,7 @@ async function runToTarget(job, width, height) {
 
 setUpOptionInputs({ n_colors: ui.k, dither: ui.dither });
 ui.dither.addEventListener("input", () => (ui.ditherValue.textContent = formatStrength(Number(ui.dither.value))));
+ui.form.addEventListener("change", linkFullPage);
 ui.form.addEventListener("submit", (/** @type {Event} */ event) => {
   event.preventDefault();
   if (!ui.run.disabled) run();

@@ -12,6 +12,8 @@ export const MAX_WORKERS = 4;
 export const MAX_REQUESTED_WORKERS = 16;
 /** Gigabytes of device memory each worker is given (navigator.deviceMemory, which says at most 8). */
 const GB_PER_WORKER = 2;
+/** The extra workers are stopped after the batch has been idle this long (each holds its memory). */
+export const IDLE_MS = 30_000;
 
 /**
  * How many workers the batch runs: one core is left to the page (so it stays smooth), and each worker
@@ -45,6 +47,8 @@ export class WorkerPool {
     this.size = size;
     /** @type {WorkerClient[]} */
     this.clients = [first];
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.idleTimer = undefined;
   }
 
   /**
@@ -52,6 +56,7 @@ export class WorkerPool {
    * @param {number} index 0 to size − 1
    */
   client(index) {
+    clearTimeout(this.idleTimer);
     while (this.clients.length <= index) {
       // The batch says what goes wrong with each file; boot steps of the extra workers are not shown.
       const client = new WorkerClient({
@@ -63,6 +68,17 @@ export class WorkerPool {
       this.clients.push(client);
     }
     return this.clients[index];
+  }
+
+  /**
+   * The batch has no work: after IDLE_MS, stop the extra workers and give their memory back (the
+   * page's own stays). The next batch starts them again.
+   */
+  idle() {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      for (const extra of this.clients.splice(1)) extra.stop();
+    }, IDLE_MS);
   }
 
   /** How many workers run now. */

@@ -143,6 +143,13 @@ export class WorkerClient {
     this.start();
   }
 
+  /** Terminate the worker for good (an idle extra worker of the batch: its memory goes back). */
+  stop() {
+    this.worker?.terminate();
+    this.worker = null;
+    this.failAll(new DOMException("Stopped", "AbortError"));
+  }
+
   /** @param {Error} error */
   failAll(error) {
     for (const entry of this.pending.values()) entry.reject(error);

@@ -162,3 +162,22 @@ def test_the_zip_holds_every_file_byte_for_byte_under_unique_names():
         assert archive.read(name) == content
         info = archive.getinfo(name)
         assert info.compress_type == zipfile.ZIP_STORED and info.date_time == (2026, 12, 3, 9, 30, 12)
+
+
+def test_the_extra_workers_stop_when_the_batch_has_been_idle():
+    found = run_module("""
+        const timers = [];
+        globalThis.setTimeout = (callback, ms) => { timers.push({ callback, ms }); return timers.length; };
+        globalThis.clearTimeout = (id) => { if (id) timers[id - 1].cleared = true; };
+        const stopped = [];
+        const fake = (name) => ({ name, stop: () => stopped.push(name) });
+        const workers = new pool.WorkerPool(fake("page"), 3);
+        workers.clients.push(fake("second"), fake("third"));
+        workers.idle();
+        workers.client(1);  // more photos came: the countdown is off
+        workers.idle();
+        for (const timer of timers) if (!timer.cleared) timer.callback();
+        return { ms: timers.map((timer) => timer.ms), stopped, left: workers.clients.map((client) => client.name) };
+    """)
+    assert found["ms"] == [30_000, 30_000]
+    assert found["stopped"] == ["second", "third"] and found["left"] == ["page"]  # the page's own stays

@@ -153,6 +153,11 @@ def test_the_embed_takes_the_full_pages_settings_and_targets(strict_context, dis
     # "Open the full page" carries the same settings (the bad one left out).
     link = page.get_attribute("#full-page", "href")
     assert link == site.url + "?k=12&seed=3&dither=0&space=rgb&max-kb=20"
+    page.fill("#k", "9")  # and with K as the reader changed it
+    page.dispatch_event("#k", "change")
+    assert page.get_attribute("#full-page", "href") == site.url + "?k=9&seed=3&dither=0&space=rgb&max-kb=20"
+    page.fill("#k", "12")
+    page.dispatch_event("#k", "change")
     page.click("#run")
     assert wait_state(page, "done", "error", timeout=BOOT_TIMEOUT_MS) == "done", page.text_content("#status")
     done = page.text_content("#status")
