@@ -10,7 +10,7 @@ import { looksLikeImage } from "./images.js";
 /**
  * @typedef {object} Picked
  * @property {{file: File, path: string}[]} files path: the name, with the folders it was found in
- * @property {number} skipped files in folders that are not images
+ * @property {number} skipped files in folders that are not images (or could not be read)
  * @property {string} folder the folder's name, when one was given ("" otherwise)
  * @property {boolean} fromFolder a folder was chosen or dropped (an empty one gives no files, and no name)
  */
@@ -52,9 +52,10 @@ export async function pickedFromDrop(transfer) {
   /** @param {any} entry @param {string} prefix */
   async function walk(entry, prefix) {
     if (entry.isFile) {
-      /** @type {File} */
-      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
-      if (!prefix || looksLikeImage(file)) files.push({ file, path: prefix + file.name });
+      /** @type {File | null} */
+      const file = await new Promise((resolve) => entry.file(resolve, () => resolve(null)));
+      // A file that cannot be read (gone, or no permission) is left out like a non-image; the rest go on.
+      if (file && (!prefix || looksLikeImage(file))) files.push({ file, path: prefix + file.name });
       else skipped++;
       return;
     }

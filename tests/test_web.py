@@ -156,6 +156,17 @@ def test_compress_says_by_how_much_a_target_is_missed():
     assert quality["met"] is True and quality["ssimulacra2"] >= 60
 
 
+
+@pytest.mark.parametrize("transparent", [False, True])
+def test_compress_reports_the_score_the_score_request_gives(transparent):
+    image = gradient_rgba()
+    if transparent:
+        image[:10, :20, 3] = 0
+    for targets in ({"min_quality": 30}, {"max_kb": 1.0}, {}):
+        reply = web.compress(image.tobytes(), 64, 48, **targets)
+        scored = web.score(image.tobytes(), reply["indices"].tobytes(), reply["palette"].tobytes(), 64, 48)
+        assert reply["ssimulacra2"] == pytest.approx(scored["ssimulacra2"], abs=1e-9), targets
+
 @pytest.mark.parametrize(("targets", "message"), [
     ({"max_kb": 0}, "the size target must be a number of KB above 0, got 0"),
     ({"max_kb": -5}, "the size target must be a number of KB above 0, got -5"),

@@ -332,7 +332,7 @@ def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             quantized = quantize_image(image, **options)
-        png, message, met, trials = _encode_png(quantized), None, True, []
+        png, message, met, trials, scored = _encode_png(quantized), None, True, [], None
     else:
         if max_kb is not None and (isinstance(max_kb, bool) or not isinstance(max_kb, (int, float))
                                    or not max_kb > 0 or max_kb == float("inf")):
@@ -352,14 +352,14 @@ def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None
             progress=report,
         )
         quantized, png, message, met = found.quantized, found.png, found.message, found.met
+        scored = found.score  # a quality search scored it already
     palette = quantized.palette
     if palette.shape[1] == 3:
         palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
-    result = palette[quantized.indices]
-    if (image[..., 3] == 255).all() and (palette[:, 3] == 255).all():
-        scored = float(ssimulacra2(image[..., :3], result[..., :3]))
-    else:
-        scored = float(ssimulacra2(image, result))
+    if scored is None:
+        result = palette[quantized.indices]
+        opaque = (image[..., 3] == 255).all() and (palette[:, 3] == 255).all()  # then one background, not two
+        scored = float(ssimulacra2(image[..., :3], result[..., :3]) if opaque else ssimulacra2(image, result))
     return {
         "indices": np.ascontiguousarray(quantized.indices.reshape(-1)),
         "palette": np.ascontiguousarray(palette.reshape(-1)),
