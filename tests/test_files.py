@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 from kmeans import QuantizeOptions, compress_file, encode_png, load_image, quantize_image
 from kmeans.files import collect_images, output_name, write_atomically

@@ -21,20 +21,16 @@ import re
 import time
 import warnings
 
-from .images import encode_png, load_image
-from .metrics import scale_factor, ssimulacra2
+from .images import load_image
+from .metrics import scale_factor
 from .options import DEFAULTS, QuantizeOptions
-from .quantize import quantize_image
-from .target import compress_to_target
+from .target import KB, compress_image  # noqa: F401  (KB: the size unit of max_kb, also read from here)
 
 #: Extensions picked up when a folder is given.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
 #: The exceptions that mean a user's mistake or a bad file (reported in words, never as a traceback).
 USER_ERRORS = (ValueError, TypeError, OSError)
-
-#: One KB, as the page and the CLI count file sizes.
-KB = 1024
 
 #: What a file must look like to be taken for one of our own outputs when a folder is read again.
 _OUR_OUTPUT = re.compile(r"-(\d+colors|\d+kb|q\d+(\.\d+)?|\d+kb-q\d+(\.\d+)?)\.png$", re.IGNORECASE)
@@ -255,21 +251,15 @@ def compress_file(source, output=None, *, options: QuantizeOptions = DEFAULTS, m
         image = load_image(source)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if max_kb is None and min_quality is None:
-                quantized = quantize_image(image, **dataclasses.asdict(options))
-                png, result.trials = encode_png(quantized), 1
-            else:
-                found = compress_to_target(image, max_bytes=None if max_kb is None else max_kb * KB,
-                                           min_quality=min_quality, options=options)
-                quantized, png = found.quantized, found.png
-                result.target, result.target_met, result.trials = found.message, found.met, len(found.trials)
-                result.score = found.score
+            found = compress_image(image, options=options, max_kb=max_kb, min_quality=min_quality, score=score)
+        quantized, png = found.quantized, found.png
         result.notes = [str(warning.message) for warning in caught]
+        if found.message is not None:
+            result.target, result.target_met = found.message, found.met
+        result.trials = len(found.trials) or 1  # without a target: the one encode
+        result.score = found.score
         result.n_colors, result.n_iter, result.psnr = quantized.n_colors, quantized.n_iter, quantized.psnr
         result.bytes_after = len(png)
-        if score and result.score is None:
-            distorted = quantized.to_array()  # RGB when the image was opaque, even if the file had alpha
-            result.score = ssimulacra2(image[..., : distorted.shape[2]], distorted)
         result.scale = scale_factor(*image.shape[:2])
         if result.target_met is False and not keep_missed:
             result.status = "missed"

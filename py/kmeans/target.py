@@ -38,7 +38,10 @@ import warnings
 from .images import encode_png
 from .metrics import ssimulacra2
 from .options import DEFAULTS, MAX_PALETTE_SIZE, QuantizeOptions
-from .quantize import QuantizedImage, prepare_image, quantize_prepared
+from .quantize import QuantizedImage, prepare_image, quantize_image, quantize_prepared
+
+#: One KB, as the page and the CLI count sizes (``max_kb``).
+KB = 1024
 
 #: The search stops once a fitting file uses this much of the byte budget.
 CLOSE_ENOUGH = 0.9
@@ -84,8 +87,9 @@ class TargetResult:
     trials : list of Trial
         Every palette size tried, in order (with the options' dithering,
         then, when that could not fit the budget, without).
-    message : str
-        One sentence for the user: the target, and met or missed by how much.
+    message : str or None
+        One sentence for the user: the target, and met or missed by how much
+        (None without a target: :func:`compress_image`).
     dither : float
         The dithering strength of the chosen result: the options', or 0 when
         only a result without dithering fitted the budget (or came closer).
@@ -97,8 +101,47 @@ class TargetResult:
     n_colors: int
     met: bool
     trials: list
-    message: str
+    message: str | None
     dither: float = DEFAULTS.dither
+
+
+def compress_image(image, *, options: QuantizeOptions = DEFAULTS, max_kb=None, min_quality=None, score=True,
+                   progress=None) -> TargetResult:
+    """One image to an indexed PNG: quantized to ``options.n_colors``, or K searched for a target.
+
+    What :func:`kmeans.files.compress_file` (the CLI) and :func:`kmeans.web.compress` (the page's batch)
+    both do with an image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 3) or (height, width, 4), dtype uint8
+    options : QuantizeOptions, default=DEFAULTS
+    max_kb : float, optional
+        The PNG must be no bigger than this many KB (:data:`KB` bytes each).
+    min_quality : float, optional
+        Its SSIMULACRA2 score must be at least this (at most 100).
+    score : bool, default=True
+        Score the result (SSIMULACRA2) when the search has not already.
+    progress : callable, optional
+        ``progress(trial)`` after each palette size a target search tries.
+
+    Returns
+    -------
+    TargetResult
+        Without a target: ``met`` True, no ``trials``, ``message`` None.
+    """
+    if max_kb is None and min_quality is None:
+        quantized = quantize_image(image, **dataclasses.asdict(options))
+        found = TargetResult(quantized, encode_png(quantized), None, options.n_colors, True, [], None, options.dither)
+    else:
+        if max_kb is not None and (isinstance(max_kb, bool) or not isinstance(max_kb, (int, float))
+                                   or not max_kb > 0 or max_kb == math.inf):
+            raise ValueError(f"the size target must be a number of KB above 0, got {max_kb!r}")
+        found = compress_to_target(image, max_bytes=None if max_kb is None else max_kb * KB,
+                                   min_quality=min_quality, options=options, progress=progress)
+    if score and found.score is None:
+        found.score = _score(image, found.quantized)
+    return found
 
 
 def check_targets(max_bytes=None, min_quality=None):
@@ -167,7 +210,7 @@ def compress_to_target(image, *, max_bytes=None, min_quality=None, options: Quan
                 warnings.simplefilter("ignore")  # "only n distinct colours": the search copes
                 quantized = quantize_prepared(prepared, dataclasses.replace(options, n_colors=n_colors))
             png = encode_png(quantized)
-            score = None if min_quality is None else _score(prepared, quantized)
+            score = None if min_quality is None else _score(prepared.image, quantized)
             trial = Trial(n_colors, len(png), score)
             results[n_colors] = (quantized, png, trial)
             order.append(trial)
@@ -206,7 +249,7 @@ def _without_dithering(image, dithered: TargetResult, prepared, max_bytes, optio
     plain.trials = dithered.trials + plain.trials
     if dithered.met and plain.met:
         for found in (dithered, plain):
-            found.score = _score(prepared, found.quantized)
+            found.score = _score(prepared.image, found.quantized)
         better = plain.score > dithered.score
     else:
         better = plain.met or len(plain.png) < len(dithered.png)
@@ -217,10 +260,10 @@ def _without_dithering(image, dithered: TargetResult, prepared, max_bytes, optio
     return plain
 
 
-def _score(prepared, quantized) -> float:
-    """SSIMULACRA2 of a result against the prepared image."""
+def _score(image, quantized) -> float:
+    """SSIMULACRA2 of a result against its image (in RGB when the result is opaque, even if the image has alpha)."""
     distorted = quantized.to_array()
-    return float(ssimulacra2(prepared.image[..., : distorted.shape[2]], distorted))
+    return float(ssimulacra2(image[..., : distorted.shape[2]], distorted))
 
 
 def _boundary(value, goal, start, lowest, *, scale, highest=MAX_PALETTE_SIZE, known=None):

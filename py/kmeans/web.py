@@ -12,6 +12,7 @@ imports ``js``: it runs, and is tested, under CPython too.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 import warnings
 
@@ -22,7 +23,7 @@ from .images import encode_png as _encode_png
 from .metrics import scale_factor, ssimulacra2
 from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions
 from .quantize import QuantizedImage, quantize_image
-from .target import compress_to_target
+from .target import compress_image
 
 
 #: What a quantize request may set: the quantizer's options record.
@@ -76,6 +77,13 @@ def _check_size(width, height):
 
 #: Most colours a quantize request may sample for the colour cloud.
 CLOUD_MAX_SAMPLES = 20_000
+
+
+def _with_alpha(palette) -> np.ndarray:
+    """A palette as the page takes it: RGBA, an opaque one given alpha 255."""
+    if palette.shape[1] == 4:
+        return palette
+    return np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
 
 
 def _rgba(pixels, width, height) -> np.ndarray:
@@ -146,9 +154,7 @@ def quantize(pixels, width, height, progress=None, cloud=0, **options) -> dict:
         warnings.simplefilter("always")
         result = quantize_image(image, **options, progress=counter, watch=recorder,
                                 dither_progress=None if progress is None else lambda f: progress("dither", f))
-    palette = result.palette
-    if palette.shape[1] == 3:
-        palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
+    palette = _with_alpha(result.palette)
     extra = {}
     if cloud:
         space = options.get("colour_space", DEFAULTS.colour_space)
@@ -285,10 +291,6 @@ def encode_png(indices, palette, width, height) -> dict:
     }
 
 
-#: A size target from the page is in KB of this many bytes (as the page and the CLI count).
-KB = 1024
-
-
 def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None, **options) -> dict:
     """One image's whole job, as the page's batch runs it: quantize, score and encode, in one request.
 
@@ -327,39 +329,14 @@ def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None
     if unknown:
         raise ValueError(f"unknown option {unknown[0]!r}; the options are: {', '.join(sorted(_OPTION_NAMES))}")
     image = _rgba(pixels, width, height)
-    caught = []
-    if max_kb is None and min_quality is None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            quantized = quantize_image(image, **options)
-        png, message, met, trials, scored = _encode_png(quantized), None, True, [], None
-    else:
-        if max_kb is not None and (isinstance(max_kb, bool) or not isinstance(max_kb, (int, float))
-                                   or not max_kb > 0 or max_kb == float("inf")):
-            raise ValueError(f"the size target must be a number of KB above 0, got {max_kb!r}")
-        trials = []
-
-        def report(trial):
-            trials.append(trial)
-            if progress is not None:
-                progress("trial", len(trials))
-
-        found = compress_to_target(
-            image,
-            max_bytes=None if max_kb is None else max_kb * KB,
-            min_quality=min_quality,
-            options=QuantizeOptions(**options),
-            progress=report,
-        )
-        quantized, png, message, met = found.quantized, found.png, found.message, found.met
-        scored = found.score  # a quality search scored it already
-    palette = quantized.palette
-    if palette.shape[1] == 3:
-        palette = np.column_stack([palette, np.full(palette.shape[0], 255, np.uint8)])
-    if scored is None:
-        result = palette[quantized.indices]
-        opaque = (image[..., 3] == 255).all() and (palette[:, 3] == 255).all()  # then one background, not two
-        scored = float(ssimulacra2(image[..., :3], result[..., :3]) if opaque else ssimulacra2(image, result))
+    tried = itertools.count(1)
+    report = None if progress is None else lambda _trial: progress("trial", next(tried))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = compress_image(image, options=QuantizeOptions(**options), max_kb=max_kb, min_quality=min_quality,
+                               progress=report)
+    quantized, png = found.quantized, found.png
+    palette = _with_alpha(quantized.palette)
     return {
         "indices": np.ascontiguousarray(quantized.indices.reshape(-1)),
         "palette": np.ascontiguousarray(palette.reshape(-1)),
@@ -368,11 +345,11 @@ def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None
         "n_colors": int(quantized.n_colors),
         "mse": float(quantized.mse),
         "psnr": None if quantized.mse == 0 else float(quantized.psnr),
-        "ssimulacra2": scored,
+        "ssimulacra2": found.score,
         "ssimulacra2_scale": scale_factor(height, width),
-        "met": bool(met),
-        "message": message,
-        "trials": np.array([(t.n_colors, t.n_bytes) for t in trials], dtype=np.int32).reshape(-1),
+        "met": bool(found.met),
+        "message": found.message,
+        "trials": np.array([(t.n_colors, t.n_bytes) for t in found.trials], dtype=np.int32).reshape(-1),
         "warning": str(caught[0].message) if caught else None,
         "seconds": time.perf_counter() - started,
     }

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 
 import numpy as np
 import pytest
 from kmeans import web
-from PIL import Image
 
 from .conftest import BOOT_TIMEOUT_MS, RUN_TIMEOUT_MS
 from .helpers import wait_state
