@@ -11,7 +11,7 @@ import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import {
   SAMPLE_NAME, SAMPLE_URL, bootLabel, capitalise, compressImage, countOf, describePsnr, describeScore, describeTarget, formatBytes,
-  formatStrength, quantizeImage, readColourSpace, readInt, readNumber, readTarget, setUpOptionInputs, sizeChange,
+  formatStrength, quantizeImage, readColourSpace, readInt, readNumber, readTarget, setUpOptionInputs, describeSizes,
 } from "./compress.js";
 import { defaultSettings, linkWithSettings, loadSettings, saveSettings } from "./settings.js";
 import { WorkerPool, poolSize } from "./pool.js";
@@ -321,7 +321,7 @@ async function run() {
     );
     const fileName = outputName(name, nColors);
     setDownload(new Blob([encoded.png], { type: "image/png" }), fileName);
-    addStat("Compressed size", `${formatBytes(bytes)} → ${formatBytes(encoded.bytes)} (${sizeChange(bytes, encoded.bytes)})`);
+    addStat("Compressed size", describeSizes(bytes, encoded.bytes));
     ui.progress.value = 1;
     setState("done");
     say(
@@ -360,13 +360,10 @@ async function runToTarget(job, signal) {
     say(`Compressing “${name}” to ${goal}: ${countOf(tried, "palette size")} tried…`), signal);
   const seconds = (performance.now() - started) / 1000;
   showResult(reply, width, height, "The colour cloud shows a run with a fixed K; clear the target to see it.");
-  ui.stats.replaceChildren();
-  addStat("Colours", String(reply.n_colors));
-  addStat("Target", `${capitalise(reply.message)}, in ${countOf(reply.trials.length / 2, "trial")}`, "target");
-  addStat("Time", `${seconds.toFixed(2)} s`);
-  addStat("PSNR", describePsnr(reply.psnr));
-  addScore(reply.ssimulacra2, reply.ssimulacra2_scale);
-  addStat("Compressed size", `${formatBytes(bytes)} → ${formatBytes(reply.bytes)} (${sizeChange(bytes, reply.bytes)})`);
+  showWholeStats({
+    nColors: reply.n_colors, message: reply.message, trials: reply.trials.length / 2, seconds, psnr: reply.psnr,
+    score: reply.ssimulacra2, scale: reply.ssimulacra2_scale, before: bytes, after: reply.bytes,
+  });
   setDownload(new Blob([reply.png], { type: "image/png" }), outputName(name, job.nColors, job));
   ui.progress.value = 1;
   setState("done");
@@ -429,12 +426,10 @@ async function showBatchResult(item, generation) {
     const indices = indicesOf(new Uint8Array(decoded.data.buffer), result.palette);
     showResult({ indices, palette: result.palette, n_colors: result.nColors }, result.width, result.height,
       "The colour cloud is drawn for the photo you run here: press Run to see it.");
-    ui.stats.replaceChildren();
-    addStat("Colours", String(result.nColors));
-    if (result.message) addStat("Target", `${capitalise(result.message)}, in ${countOf(result.trials, "trial")}`, "target");
-    addStat("PSNR", describePsnr(result.psnr));
-    addScore(result.ssimulacra2, result.scale);
-    addStat("Compressed size", `${formatBytes(item.file.size)} → ${formatBytes(result.png.size)} (${sizeChange(item.file.size, result.png.size)})`);
+    showWholeStats({
+      nColors: result.nColors, message: result.message, trials: result.trials, psnr: result.psnr,
+      score: result.ssimulacra2, scale: result.scale, before: item.file.size, after: result.png.size,
+    });
     setDownload(result.png, result.outputName);
     setState("done");
     say(`Showing “${item.path}” from your photos: ${countOf(result.nColors, "colour")}, ${formatBytes(result.png.size)}.`);
@@ -458,6 +453,22 @@ function indicesOf(rgba, palette) {
   const indices = new Uint8Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) indices[i] = entries.get(pixels[i]) ?? 0;
   return indices;
+}
+
+/**
+ * The numbers of a result that arrived whole, from one "compress" request (a target run's, or a batch
+ * row's): the single run shows its steps' numbers as they come instead (showStats).
+ * @param {{nColors: number, message?: string | null, trials: number, seconds?: number, psnr?: number | null,
+ *          score: number, scale: number, before: number, after: number}} result message: the target's outcome
+ */
+function showWholeStats({ nColors, message, trials, seconds, psnr, score, scale, before, after }) {
+  ui.stats.replaceChildren();
+  addStat("Colours", String(nColors));
+  if (message) addStat("Target", `${capitalise(message)}, in ${countOf(trials, "trial")}`, "target");
+  if (seconds !== undefined) addStat("Time", `${seconds.toFixed(2)} s`);
+  addStat("PSNR", describePsnr(psnr));
+  addScore(score, scale);
+  addStat("Compressed size", describeSizes(before, after));
 }
 
 /**

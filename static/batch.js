@@ -9,7 +9,7 @@
 import { PAGE_MAX_MEGAPIXELS } from "./protocol.js";
 import { decodeImage, outputName, outputSuffix } from "./images.js";
 import { crc32, zipBlob } from "./zip.js";
-import { capitalise, compressImage, countOf, describeScore, formatBytes, sizeChange } from "./compress.js";
+import { capitalise, compressImage, countOf, describeScore, describeSizes, formatBytes } from "./compress.js";
 
 /**
  * One file of the batch and what became of it.
@@ -235,8 +235,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     download.download = name;
     download.hidden = false;
     download.setAttribute("aria-label", `Download ${name}`);
-    part(item, "batch-size").textContent =
-      `${formatBytes(item.file.size)} → ${formatBytes(reply.bytes)} (${sizeChange(item.file.size, reply.bytes)})`;
+    part(item, "batch-size").textContent = describeSizes(item.file.size, reply.bytes);
     const score = part(item, "batch-score");
     score.textContent = `${reply.ssimulacra2.toFixed(1)}: ${describeScore(reply.ssimulacra2)}`;
     score.title = "SSIMULACRA2, how alike it looks to the original (100: identical)";

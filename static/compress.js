@@ -39,7 +39,7 @@ export function setUpOptionInputs(inputs, colourSpace = null) {
  * @param {string} label
  */
 export function readInt(input, label) {
-  return readInRange(input, label, Number.isInteger, "a whole number");
+  return Number(readChecked(input, label, { kind: "int", min: Number(input.min), max: Number(input.max) }));
 }
 
 /**
@@ -48,26 +48,33 @@ export function readInt(input, label) {
  * @param {string} label
  */
 export function readNumber(input, label) {
-  return readInRange(input, label, Number.isFinite, "a number");
+  return Number(readChecked(input, label, { kind: "number", min: Number(input.min), max: Number(input.max) }));
 }
 
 /**
+ * An input's text, checked as a setting of that kind and range is (settings.js settingProblem), or throw
+ * a message naming the field and what it accepts.
  * @param {HTMLInputElement} input
  * @param {string} label
- * @param {(value: number) => boolean} accepted
- * @param {string} what what an accepted value is, for the message
+ * @param {any} setting a Setting, or {kind, min, max}
  */
-function readInRange(input, label, accepted, what) {
-  const min = Number(input.min);
-  const max = Number(input.max);
-  const value = Number(input.value);
-  if (input.value.trim() === "" || !accepted(value) || value < min || value > max) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    throw new Error(`${label} must be ${what} from ${min} to ${max}; got “${input.value}”.`);
-  }
+function readChecked(input, label, setting) {
+  const problem = settingProblem(setting, input.value);
+  if (problem) refuse(input, `${label} must be ${problem}; got “${input.value}”.`);
   input.removeAttribute("aria-invalid");
-  return value;
+  return input.value;
+}
+
+/**
+ * Mark an input wrong, take the user to it, and throw the message.
+ * @param {HTMLInputElement} input
+ * @param {string} message
+ * @returns {never}
+ */
+function refuse(input, message) {
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+  throw new Error(message);
 }
 
 /**
@@ -80,14 +87,9 @@ function readInRange(input, label, accepted, what) {
 export function readTarget(input, param) {
   const setting = /** @type {import("./settings.js").Setting} */ (SETTINGS.find((entry) => entry.param === param));
   // A number input holds "" for text that is not a number; badInput tells it from an empty field.
-  const problem = input.validity?.badInput ? "a number" : settingProblem(setting, input.value);
-  if (problem) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    throw new Error(`${setting.label} must be ${problem}; got “${input.value || "text that is not a number"}”.`);
-  }
-  input.removeAttribute("aria-invalid");
-  return input.value.trim() === "" ? null : Number(input.value);
+  if (input.validity?.badInput) refuse(input, `${setting.label} must be a number; got “text that is not a number”.`);
+  const text = readChecked(input, setting.label, setting);
+  return text.trim() === "" ? null : Number(text);
 }
 
 /**
@@ -158,6 +160,15 @@ export function sizeChange(before, after) {
   if (after < before) return `${(before / after).toFixed(1)}× smaller`;
   if (after > before) return `${(after / before).toFixed(1)}× larger`;
   return "the same size";
+}
+
+/**
+ * A file before and after: "139.6 KB → 31.5 KB (4.4× smaller)".
+ * @param {number} before bytes
+ * @param {number} after bytes
+ */
+export function describeSizes(before, after) {
+  return `${formatBytes(before)} → ${formatBytes(after)} (${sizeChange(before, after)})`;
 }
 
 /**

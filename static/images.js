@@ -67,7 +67,10 @@ export function outputSuffix(nColors, { maxKb = null, minQuality = null } = {}) 
 }
 
 /** Files the batch takes from a folder: what Chromium, Firefox and Safari decode (not RAW, HEIC, TIFF, SVG). */
-export const IMAGE_TYPES = Object.freeze(["image/png", "image/jpeg", "image/webp", "image/gif", "image/avif", "image/bmp"]);
+export const IMAGE_TYPES = Object.freeze([
+  "image/png", "image/jpeg", "image/webp", "image/gif", "image/avif", "image/bmp", "image/x-ms-bmp",
+]);
+/** The same, by extension, for files a folder gives without a type. */
 export const IMAGE_EXTENSIONS = Object.freeze([".png", ".jpg", ".jpeg", ".jfif", ".webp", ".gif", ".avif", ".bmp"]);
 
 /**
@@ -78,7 +81,7 @@ export const IMAGE_EXTENSIONS = Object.freeze([".png", ".jpg", ".jpeg", ".jfif",
 export function looksLikeImage(file) {
   const path = file.webkitRelativePath || file.name;
   if (path.split("/").some((part) => part.startsWith("."))) return false;
-  if (file.type) return IMAGE_TYPES.includes(file.type) || file.type === "image/x-ms-bmp";
+  if (file.type) return IMAGE_TYPES.includes(file.type);
   const name = file.name.toLowerCase();
   return IMAGE_EXTENSIONS.some((extension) => name.endsWith(extension));
 }
