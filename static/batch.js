@@ -145,6 +145,7 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
    */
   function setRowState(item, state, message = "") {
     item.state = state;
+    item.error = state === "error" ? message : "";
     item.row.dataset.state = state;
     part(item, "batch-message").textContent = message || { queued: "Waiting…", running: "Compressing…", done: "", error: "" }[state];
     /** @type {HTMLButtonElement} */ (part(item, "batch-cancel")).hidden = state === "done" || state === "error";
@@ -207,7 +208,6 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
         return;
       }
       setRowState(item, "error", item.cancelled ? "Cancelled." : error instanceof Error ? error.message : String(error));
-      item.error = part(item, "batch-message").textContent || "";
     } finally {
       update();
     }
@@ -265,7 +265,6 @@ export function setUpBatch({ root, list, summary, progress, downloadAll, cancelA
     if (item.state === "queued") {
       queue = queue.filter((other) => other !== item);
       setRowState(item, "error", "Cancelled.");
-      item.error = "Cancelled.";
       update();
     }
   }
