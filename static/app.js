@@ -5,7 +5,7 @@
  */
 import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
-import { ACCEPTED_FORMATS, decodeImage, outputName } from "./images.js";
+import { ACCEPTED_FORMATS, copyPixels, decodeImage, outputName } from "./images.js";
 import { clearCanvas, drawImageData, drawPalette, drawRgba, highlightEntry, paletteToRgba } from "./draw.js";
 import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
@@ -294,7 +294,7 @@ async function run() {
       },
     });
     drawRgba(ui.result, quantized.rgba, width, height);
-    compare.update();
+    compare.updateResult();
     // The indices travel to the worker for the PNG below; this copy stays for lighting up an entry.
     shown = { rgba: quantized.rgba, indices: quantized.indices.slice(), width, height, chosen: -1 };
     drawPalette(ui.palette, quantized.palette, showEntry);
@@ -305,7 +305,7 @@ async function run() {
     showStats({ nColors, quantized, seconds, originalBytes: bytes });
 
     say("Scoring how alike it looks…");
-    const original = new Uint8Array(imageData.data); // a copy, sent away; imageData stays drawable
+    const original = copyPixels(imageData); // sent away; imageData stays drawable
     const scored = await client.request(
       REQUEST.SCORE,
       { pixels: original, indices: quantized.indices, palette: quantized.palette, width, height },
@@ -356,7 +356,7 @@ async function runToTarget(job, signal) {
   ui.progress.removeAttribute("value"); // how many trials a search takes is not known ahead
   say(`Compressing “${name}” to ${goal}…`);
   const started = performance.now();
-  const reply = await compressImage(client, new Uint8Array(imageData.data), width, height, job, (tried) =>
+  const reply = await compressImage(client, copyPixels(imageData), width, height, job, (tried) =>
     say(`Compressing “${name}” to ${goal}: ${countOf(tried, "palette size")} tried…`), signal);
   const seconds = (performance.now() - started) / 1000;
   showResult(reply, width, height, "The colour cloud shows a run with a fixed K; clear the target to see it.");
@@ -380,7 +380,7 @@ async function runToTarget(job, signal) {
 function showResult({ indices, palette, n_colors }, width, height, noCloud) {
   const rgba = paletteToRgba(indices, palette, new Uint8Array(width * height * 4));
   drawRgba(ui.result, rgba, width, height);
-  compare.update();
+  compare.updateResult();
   shown = { rgba, indices, width, height, chosen: -1 };
   drawPalette(ui.palette, palette, showEntry);
   cloud.clear(noCloud);
@@ -491,7 +491,7 @@ function showEntry(index) {
   const { rgba, indices, width, height, chosen } = shown;
   [...ui.palette.children].forEach((swatch, i) => swatch.setAttribute("aria-pressed", String(i === chosen)));
   drawRgba(ui.result, chosen < 0 ? rgba : highlightEntry(rgba, indices, chosen), width, height);
-  compare.update();
+  compare.updateResult();
   if (chosen >= 0) {
     let count = 0;
     for (const i of indices) if (i === chosen) count++;

@@ -66,9 +66,17 @@ export function setUpCompare({ root, original, result, split, zoom }) {
   /** Draw the latest original and result into the view (after a run, or a new image). */
   function update() {
     copyCanvas(original, shownOriginal);
+    pan = { x: 0, y: 0 };
+    updateResult();
+  }
+
+  /**
+   * Draw the latest result into the view, the original and the view's place unchanged (after a run, or
+   * a palette entry lit up): copying a big photo's canvas takes a while.
+   */
+  function updateResult() {
     copyCanvas(result, shownResult);
     shownResult.hidden = result.width === 0;
-    pan = { x: 0, y: 0 };
     render();
   }
 
@@ -111,5 +119,5 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     render();
   });
   window.addEventListener("resize", render);
-  return { update, render };
+  return { update, updateResult, render };
 }

@@ -1,5 +1,6 @@
 // @ts-check
 /** What the full page (app.js) and the embed (embed.js) share: option inputs, input checks and the run. */
+import { copyPixels } from "./images.js";
 import { BOOT_STAGES, COLOUR_SPACES, QUANTIZE_OPTIONS, REQUEST } from "./protocol.js";
 import { SETTINGS, settingProblem } from "./settings.js";
 
@@ -202,7 +203,7 @@ export function describePsnr(psnr, digits = 2) {
  */
 export function quantizeImage(client, imageData, { nColors, seed, maxIter, dither, colourSpace, cloud = 0, onProgress, signal }) {
   const { width, height } = imageData;
-  const pixels = new Uint8Array(imageData.data);
+  const pixels = copyPixels(imageData);
   return client.request(
     REQUEST.QUANTIZE,
     { pixels, width, height, n_colors: nColors, seed, max_iter: maxIter, dither, colour_space: colourSpace, cloud },

@@ -11,7 +11,7 @@
  */
 import { PAGE_MAX_MEGAPIXELS, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
-import { decodeImage } from "./images.js";
+import { copyPixels, decodeImage } from "./images.js";
 import { drawImageData, drawRgba, paletteToRgba } from "./draw.js";
 import {
   SAMPLE_NAME, SAMPLE_URL, bootLabel, capitalise, compressImage, countOf, describePsnr, describeScore, describeTarget,
@@ -213,7 +213,7 @@ async function runToTarget(job, width, height) {
   const goal = describeTarget(job);
   ui.progress.removeAttribute("value");
   say(`Compressing to ${goal}…`);
-  const pixels = new Uint8Array(/** @type {ImageData} */ (imageData).data);
+  const pixels = copyPixels(/** @type {ImageData} */ (imageData));
   const reply = await compressImage(client, pixels, width, height, job, (tried) =>
     say(`Compressing to ${goal}: ${countOf(tried, "palette size")} tried…`),
   );

@@ -21,25 +21,117 @@ export async function decodeImage(blob, name, maxMegapixels) {
   try {
     bitmap = await createImageBitmap(blob);
   } catch {
+    // Too big for the browser to decode, or not an image: its header tells which.
+    const size = await headerSize(blob);
+    if (size && size.width * size.height > maxMegapixels * 1e6) {
+      throw new Error(`${tooManyPixels(`“${name}”`, size.width, size.height, maxMegapixels)}.`);
+    }
     throw new Error(
       `“${name}” could not be decoded: it is not an image or it is corrupt. Accepted formats: ${ACCEPTED_FORMATS}.`,
     );
   }
   try {
-    const megapixels = (bitmap.width * bitmap.height) / 1e6;
-    if (megapixels > maxMegapixels) {
-      throw new Error(
-        `“${name}” is ${bitmap.width}×${bitmap.height} (${megapixels.toFixed(1)} megapixels); ` +
-          `the limit is ${maxMegapixels} megapixels. Scale it down first.`,
-      );
+    if (bitmap.width * bitmap.height > maxMegapixels * 1e6) {
+      throw new Error(`${tooManyPixels(`“${name}”`, bitmap.width, bitmap.height, maxMegapixels)}.`);
     }
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
-    context.drawImage(bitmap, 0, 0);
-    return context.getImageData(0, 0, bitmap.width, bitmap.height);
+    return await readPixels(bitmap);
   } finally {
     bitmap.close();
   }
+}
+
+/**
+ * An image's width and height as its header gives them (an <img> reads them without decoding the
+ * pixels), or null where there is no <img> (a worker) or the file is not an image.
+ * @param {Blob} blob
+ * @returns {Promise<{width: number, height: number} | null>}
+ */
+function headerSize(blob) {
+  if (typeof Image === "undefined") return Promise.resolve(null);
+  const url = URL.createObjectURL(blob);
+  const image = new Image();
+  return new Promise((resolve) => {
+    image.onload = () => resolve({ width: image.naturalWidth, height: image.naturalHeight });
+    image.onerror = () => resolve(null);
+    image.src = url;
+  }).finally(() => URL.revokeObjectURL(url));
+}
+
+/**
+ * The message for an image over the size limit: its size, the limit, and the size to scale it to
+ * (kmeans.options.too_many_pixels, which the CLI and the worker say).
+ * @param {string} name
+ * @param {number} width
+ * @param {number} height
+ * @param {number} maxMegapixels
+ */
+export function tooManyPixels(name, width, height, maxMegapixels) {
+  const scale = Math.sqrt((maxMegapixels * 1e6) / (width * height));
+  let fitWidth = Math.max(1, Math.floor(width * scale));
+  let fitHeight = Math.max(1, Math.floor(height * scale));
+  while (fitWidth * fitHeight > maxMegapixels * 1e6) {
+    fitWidth -= 1;
+    fitHeight = Math.max(1, Math.floor((height * fitWidth) / width));
+  }
+  return (
+    `${name} is ${width}×${height} (${((width * height) / 1e6).toFixed(1)} megapixels); the limit is ` +
+    `${maxMegapixels} megapixels: scale it down first, to at most ${fitWidth}×${fitHeight} (the same shape)`
+  );
+}
+
+/** Pixels read from a decoded image per slice: each slice holds the page's thread for a few milliseconds. */
+export const SLICE_PIXELS = 1 << 21;
+
+/**
+ * The RGBA pixels of a decoded image. A big photo is read a slice of rows at a time, letting the
+ * page handle input between slices: reading 100 megapixels at once would freeze it for a second.
+ * @param {ImageBitmap} bitmap
+ * @returns {Promise<ImageData>}
+ */
+async function readPixels(bitmap) {
+  const { width, height } = bitmap;
+  const rows = Math.max(1, Math.floor(SLICE_PIXELS / width));
+  const canvas = new OffscreenCanvas(width, Math.min(rows, height));
+  const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
+  if (rows >= height) {
+    context.drawImage(bitmap, 0, 0);
+    return context.getImageData(0, 0, width, height);
+  }
+  const imageData = new ImageData(width, height);
+  for (let top = 0; top < height; top += rows) {
+    const sliceRows = Math.min(rows, height - top);
+    context.clearRect(0, 0, width, rows); // drawing blends with what is there: transparent pixels would not replace it
+    context.drawImage(bitmap, 0, top, width, sliceRows, 0, 0, width, sliceRows);
+    imageData.data.set(context.getImageData(0, 0, width, sliceRows).data, top * width * 4);
+    await nextTask();
+  }
+  return imageData;
+}
+
+/**
+ * Resolve after the page's other tasks (input, drawing) have had a turn. A message, not a timer:
+ * a hidden tab's timers wait a second each, its messages do not.
+ * @returns {Promise<void>}
+ */
+export function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * A copy of an image's RGBA bytes, to transfer to a worker while the image stays drawable. One
+ * memory copy: `new Uint8Array(imageData.data)` converts byte by byte, a second for 48 megapixels.
+ * @param {ImageData} imageData
+ */
+export function copyPixels(imageData) {
+  const { buffer, byteOffset, byteLength } = imageData.data;
+  return new Uint8Array(buffer.slice(byteOffset, byteOffset + byteLength));
 }
 
 /**

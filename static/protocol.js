@@ -83,7 +83,7 @@ export const TARGETS = Object.freeze({
 export const COLOUR_SPACES = Object.freeze({ default: "oklab", names: Object.freeze(["rgb", "oklab", "liq"]) });
 
 /** Largest image the page and the embed accept, in megapixels (kmeans.options.PAGE_MAX_MEGAPIXELS). */
-export const PAGE_MAX_MEGAPIXELS = 25;
+export const PAGE_MAX_MEGAPIXELS = 100;
 
 /**
  * @typedef {object} QuantizeRequest

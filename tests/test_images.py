@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -304,3 +305,19 @@ def test_decompression_bomb_is_a_value_error(small_photo, encode, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
     with pytest.raises(ValueError, match=r"too large to decode safely"):
         load_image(encode(small_photo, "PNG"), max_megapixels=100)
+
+
+def test_an_image_pillow_calls_a_possible_bomb_is_read_without_a_warning(small_photo, encode, monkeypatch):
+    # Pillow warns from MAX_IMAGE_PIXELS (89 megapixels); a photo within our own limit is simply read.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", small_photo.shape[0] * small_photo.shape[1] - 1)
+    data = encode(small_photo, "PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(load_image(data), small_photo)
+
+
+def test_the_cli_limit_is_above_the_page_and_below_pillow_refusing():
+    from kmeans.options import FILE_MAX_MEGAPIXELS, PAGE_MAX_MEGAPIXELS
+
+    assert PAGE_MAX_MEGAPIXELS >= 100
+    assert PAGE_MAX_MEGAPIXELS <= FILE_MAX_MEGAPIXELS < 2 * Image.MAX_IMAGE_PIXELS / 1e6

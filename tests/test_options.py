@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -121,3 +122,29 @@ def test_the_ranges_cover_the_defaults():
         default = getattr(DEFAULTS, name)
         if isinstance(default, int):
             assert bounds.minimum <= default <= bounds.maximum, name
+
+
+@pytest.mark.parametrize("width, height", [(12000, 9000), (100_000, 1_500), (3, 40_000_000), (10_001, 10_001)])
+def test_the_size_limit_message_names_a_size_that_fits(width, height):
+    message = options.too_many_pixels("photo.jpg", width, height, 100)
+    assert message.startswith(f"photo.jpg is {width}x{height} ({width * height / 1e6:.1f} megapixels); "
+                              "the limit is 100 megapixels: scale it down first, to at most ")
+    fit_width, fit_height = (int(v) for v in message.split("to at most ")[1].split()[0].split("x"))
+    assert fit_width * fit_height <= 100e6
+    # The same shape, and as big as fits: one more pixel each way would not.
+    assert abs(fit_width / fit_height - width / height) <= width / height / min(fit_width, fit_height) + 1e-9
+    assert (fit_width + 1) * (fit_height + 1) > 100e6
+
+
+def test_the_page_says_the_size_limit_as_python_does():
+    if IN_PYODIDE:
+        pytest.skip("runs the page's module with Node.js, a process: WebAssembly has none")
+    node = shutil.which("node")
+    images = (Path(__file__).resolve().parents[1] / "static" / "images.js").as_uri()
+    sizes = [(12000, 9000), (100_000, 1_500), (10_001, 10_001), (4000, 30_000)]
+    script = (f"const m = await import({json.dumps(images)});"
+              f"process.stdout.write(JSON.stringify({json.dumps(sizes)}.map(([w, h]) => m.tooManyPixels('x', w, h, 100))));")
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    said = json.loads(out.stdout)
+    # The page writes sizes with a multiplication sign.
+    assert said == [re.sub(r"(\d)x(\d)", r"\1×\2", options.too_many_pixels("x", w, h, 100)) for w, h in sizes]

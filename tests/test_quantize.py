@@ -146,19 +146,50 @@ def test_counting_path_equals_unique_path(small_photo, monkeypatch, threshold):
     assert (got.n_iter, got.sse) == (expected.n_iter, expected.sse)
 
 
-@pytest.mark.parametrize("threshold", [1, 1 << 40], ids=["counting", "sorting"])
-def test_distinct_colours_match_np_unique(monkeypatch, threshold):
+@pytest.mark.parametrize("threshold, strip", [(1, 1 << 22), (1, 777), (1 << 40, 1 << 22)],
+                         ids=["counting", "counting-in-strips", "sorting"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["counts", "weights"])
+def test_distinct_colours_match_np_unique(monkeypatch, threshold, strip, weighted):
     monkeypatch.setattr(kmeans._distinct, "COUNTING_MIN_PIXELS", threshold)
+    monkeypatch.setattr(kmeans._distinct, "STRIP_PIXELS", strip)
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 1 << 24, size=5000).astype(np.intp)
     keys[:2000] = keys[2000:4000]  # repeats
     keys[-1] = (1 << 24) - 1  # the largest key
-    distinct, counts, lookup = kmeans._distinct.distinct_colours(keys, 24)
+    pixels = np.stack([(keys >> (8 * c)) & 0xFF for c in range(3)] + [np.full(keys.size, 255)], axis=1)
+    pixel_weights = rng.random(keys.size) + 0.1 if weighted else None
+    distinct = kmeans._distinct.count_colours(pixels.astype(np.uint8), 3, pixel_weights)
     expected, inverse, expected_counts = np.unique(keys, return_inverse=True, return_counts=True)
-    np.testing.assert_array_equal(distinct, expected)
-    np.testing.assert_array_equal(counts, expected_counts)
-    values = (np.arange(distinct.size) % 251).astype(np.uint8)
-    np.testing.assert_array_equal(lookup(values), values[inverse])
+    np.testing.assert_array_equal(distinct.keys, expected)
+    np.testing.assert_array_equal(distinct.colours, pixels[:, :3][np.unique(keys, return_index=True)[1]])
+    if weighted:
+        # Added in pixel order, however many strips: the same sums as one bincount, to the bit.
+        np.testing.assert_array_equal(distinct.weights, np.bincount(inverse, weights=pixel_weights))
+    else:
+        np.testing.assert_array_equal(distinct.weights, expected_counts)
+    values = (np.arange(expected.size) % 251).astype(np.uint8)
+    np.testing.assert_array_equal(distinct.lookup(values), values[inverse])
+
+
+@pytest.mark.parametrize("dither", [0.0, 0.6])
+@pytest.mark.parametrize("transparent", [False, True], ids=["opaque", "transparent"])
+def test_a_big_image_in_strips_gives_the_same_result(small_photo, monkeypatch, dither, transparent):
+    # A 100-megapixel photo is counted, looked up and scored a strip at a time; the result
+    # is the one a single pass gives, to the bit.
+    image = np.dstack([small_photo, np.full(small_photo.shape[:2], 255, np.uint8)])
+    if transparent:
+        image[::7, ::3, 3] = 0
+    monkeypatch.setattr(kmeans._distinct, "COUNTING_MIN_PIXELS", 1)
+    expected = quantize_image(image, 16, seed=0, dither=dither)
+    monkeypatch.setattr(kmeans._distinct, "STRIP_PIXELS", 700)
+    monkeypatch.setattr(kmeans.quantize, "_SSE_STRIP_PIXELS", 699)
+    assert image.shape[0] * image.shape[1] > 5 * 700
+    got = quantize_image(image, 16, seed=0, dither=dither)
+    np.testing.assert_array_equal(got.palette, expected.palette)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    assert (got.n_iter, got.sse) == (expected.n_iter, expected.sse)
+    assert got.sse == float(((got.to_array()[..., :3].astype(np.int64) - image[..., :3]) ** 2
+                             * (image[..., 3:] > 0)).sum())
 
 
 def test_counting_path_with_transparency(monkeypatch):

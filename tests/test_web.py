@@ -79,7 +79,8 @@ def test_quantize_keeps_transparency():
     "args, message",
     [
         ((b"\0" * 10, 2, 2), "expected 2x2x4 = 16 RGBA bytes, got 10"),
-        ((b"", 6000, 5000), "30.0 megapixels"),
+        ((b"", 12000, 9000), r"12000x9000 \(108\.0 megapixels\); the limit is 100 megapixels: scale it down "
+                             r"first, to at most 11547x8660"),
         ((b"", 0, 5), "width must be a positive"),
     ],
     ids=["wrong-length", "too-large", "zero-width"],

@@ -80,38 +80,90 @@ class DistinctColours(NamedTuple):
 def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
     """The distinct colours of `pixels` (shape (n, 3 or 4), uint8), counting `n_channels` of them.
 
-    `pixel_weights` (shape (n,), each above 0), when given, replace the
-    counts: each colour weighs the sum of its pixels' weights.
+    Parameters
+    ----------
+    pixels : ndarray of shape (n, 3 or 4), dtype uint8
+    n_channels : int
+        3 (the colour) or 4 (colour and alpha).
+    pixel_weights : ndarray of shape (n,), or callable, optional
+        Weights (each above 0) that replace the counts: each colour weighs
+        the sum of its pixels' weights. A callable ``pixel_weights(start,
+        stop)`` gives those of ``pixels[start:stop]``, so that a big image's
+        weights are made a strip at a time.
+
+    Notes
+    -----
+    Big images (from ``COUNTING_MIN_PIXELS``, 24-bit keys) are counted a
+    strip of ``STRIP_PIXELS`` at a time into one table of all 2**24 colours,
+    and the lookup makes their keys again a strip at a time: no array of one
+    key or weight per pixel is ever whole, which is what lets the page take
+    a 100-megapixel photo. Weights are added by ``np.add.at`` in pixel order,
+    so their sums are those of one ``np.bincount`` over the whole image, to
+    the bit.
     """
+    weigh = pixel_weights
+    if pixel_weights is not None and not callable(pixel_weights):
+        def weigh(start, stop):
+            return pixel_weights[start:stop]
+    if n_channels == 3 and pixels.shape[0] >= COUNTING_MIN_PIXELS:
+        return _count_in_strips(pixels, weigh)
     keys = colour_keys(pixels, n_channels)
-    if pixel_weights is not None and n_channels == 3 and keys.size >= COUNTING_MIN_PIXELS:
-        # One counting pass with the weights gives the colours too: every weight is above 0.
-        table = np.bincount(keys, weights=pixel_weights, minlength=1 << 24)
-        distinct = np.flatnonzero(table > 0).astype(np.uint32)
-        weights = table[distinct]
-        return DistinctColours(unpack(distinct, n_channels), weights, _table_lookup(keys, distinct, table), distinct)
     distinct, counts, lookup = distinct_colours(keys, 8 * n_channels)
     weights = counts.astype(np.float64)
-    if pixel_weights is not None:
+    if weigh is not None:
         position = lookup(np.arange(distinct.size, dtype=np.int32))
-        weights = np.bincount(position, weights=pixel_weights, minlength=distinct.size)
+        weights = np.bincount(position, weights=weigh(0, pixels.shape[0]), minlength=distinct.size)
     return DistinctColours(unpack(distinct, n_channels), weights, lookup, distinct)
+
+
+#: Pixels per strip of the counting pass and of its lookup: 16 MB of keys in WebAssembly.
+STRIP_PIXELS = 1 << 22
+
+
+def _strips(n_pixels):
+    """(start, stop) of each strip of ``STRIP_PIXELS`` pixels."""
+    for start in range(0, n_pixels, STRIP_PIXELS):
+        yield start, min(n_pixels, start + STRIP_PIXELS)
+
+
+def _count_in_strips(pixels, weigh) -> DistinctColours:
+    """:func:`count_colours` by a counting pass over all 2**24 RGB values (linear in the pixels)."""
+    table = None if weigh is None else np.zeros(1 << 24, dtype=np.float64)
+    for start, stop in _strips(pixels.shape[0]):
+        keys = colour_keys(pixels[start:stop], 3)
+        if weigh is not None:
+            np.add.at(table, keys, weigh(start, stop))  # in order: the sums of one bincount, to the bit
+        elif table is None:
+            table = np.bincount(keys, minlength=1 << 24)
+        else:
+            table += np.bincount(keys, minlength=1 << 24)  # whole counts: exact in any order, and twice as fast
+    distinct = np.flatnonzero(table > 0).astype(np.uint32)  # a bool scan is faster than an int one
+    weights = table[distinct].astype(np.float64)
+
+    def lookup(table_values):
+        # Only the entries of distinct keys are ever read, so the count table's memory (no longer
+        # needed) holds the values when they fit: no new table to allocate.
+        if table_values.dtype.itemsize <= table.dtype.itemsize:
+            values = table.view(table_values.dtype)[: 1 << 24]
+        else:
+            values = np.empty(1 << 24, dtype=table_values.dtype)
+        values[distinct] = table_values
+        spread = np.empty(pixels.shape[0], dtype=table_values.dtype)
+        for start, stop in _strips(pixels.shape[0]):
+            spread[start:stop] = values[colour_keys(pixels[start:stop], 3)]
+        return spread
+
+    return DistinctColours(unpack(distinct, 3), weights, lookup, distinct)
 
 
 def distinct_colours(keys, n_bits):
     """Distinct keys (sorted), their counts, and a function mapping per-key values to every pixel.
 
-    24-bit keys never need np.unique's argsort: big images take a counting
-    pass (np.bincount, linear time), smaller ones a plain sort of the keys.
-    The per-pixel mapping is then one lookup in a table indexed by colour.
+    24-bit keys never need np.unique's argsort: a plain sort of the keys
+    finds them, and the per-pixel mapping is then one lookup in a table
+    indexed by colour. (Big images take :func:`count_colours`'s counting
+    pass instead.)
     """
-    if n_bits == 24 and keys.size >= COUNTING_MIN_PIXELS:
-        table = np.bincount(keys, minlength=1 << 24)
-        distinct = np.flatnonzero(table > 0).astype(np.uint32)  # a bool scan is faster than an int one
-        counts = table[distinct]
-        # Only the entries of distinct keys are ever read, so the count table's
-        # memory (no longer needed) holds the values: no new table to allocate.
-        return distinct, counts, _table_lookup(keys, distinct, table)
     if n_bits == 24:
         ordered = np.sort(keys.astype(np.uint32))  # sorting 4-byte keys is faster than 8-byte ones
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
@@ -121,20 +173,16 @@ def distinct_colours(keys, n_bits):
     return distinct, counts, lambda table_values: table_values[inverse.reshape(-1)]
 
 
-def _table_lookup(keys, distinct, spare=None):
+def _table_lookup(keys, distinct):
     """A function mapping per-colour values (one per entry of `distinct`) to per-key values.
 
     The values go into a table indexed by 24-bit colour, which `keys` then
     index: only the entries of distinct colours are written or read, so the
-    table needs no initialising. `spare`, an array of at least 2**24 entries
-    that is no longer needed, holds the table when its items are big enough.
+    table needs no initialising.
     """
 
     def lookup(table_values):
-        if spare is not None and table_values.dtype.itemsize <= spare.dtype.itemsize:
-            values = spare.view(table_values.dtype)[: 1 << 24]
-        else:
-            values = np.empty(1 << 24, dtype=table_values.dtype)
+        values = np.empty(1 << 24, dtype=table_values.dtype)
         values[distinct] = table_values
         return values[keys]
 

@@ -12,11 +12,12 @@ import io
 import os
 import struct
 import sys
+import warnings
 import zlib
 
 import numpy as np
 
-from .options import FILE_MAX_MEGAPIXELS, MAX_PALETTE_SIZE
+from .options import FILE_MAX_MEGAPIXELS, MAX_PALETTE_SIZE, too_many_pixels
 from .quantize import QuantizedImage
 
 #: Formats named in error messages (what Pillow reads everywhere we run).
@@ -46,7 +47,7 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
         A path, or the file's bytes.
     name : str, optional
         The file name to use in error messages (defaults to the path).
-    max_megapixels : float, default=FILE_MAX_MEGAPIXELS (50)
+    max_megapixels : float, default=FILE_MAX_MEGAPIXELS (150)
         Refuse larger images before decoding them.
 
     Returns
@@ -61,7 +62,7 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
         If the file is empty, not an image, corrupt or truncated, or larger
         than `max_megapixels`.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     if isinstance(source, (str, os.PathLike)):
         name = name or os.fspath(source)
@@ -75,27 +76,34 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
     if not data:
         raise ValueError(f"{name} is empty (0 bytes); choose an image file ({ACCEPTED_FORMATS})")
     try:
-        with Image.open(io.BytesIO(data)) as opened:
-            megapixels = opened.width * opened.height / 1e6
-            if megapixels > max_megapixels:
-                raise ValueError(
-                    f"{name} is {opened.width}x{opened.height} ({megapixels:.1f} megapixels); "
-                    f"the limit is {max_megapixels:g} megapixels: scale it down first"
-                )
-            opened.seek(0)  # the first frame of an animation
-            ImageOps.exif_transpose(opened, in_place=True)  # (not in place, it copies even an upright image)
-            opened.load()
-            return _pixels(opened)  # inside: closing the file frees the pixels
+        with warnings.catch_warnings():
+            # Pillow warns from 89 megapixels (a possible decompression bomb); the limit here is ours.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return _decode(Image.open(io.BytesIO(data)), name, max_megapixels)
     except UnidentifiedImageError:
         raise ValueError(
             f"{name} is not an image this tool can read; accepted formats: {ACCEPTED_FORMATS}"
         ) from None
     except Image.DecompressionBombError:
         raise ValueError(
-            f"{name} is too large to decode safely; the limit is {max_megapixels:g} megapixels"
+            f"{name} is too large to decode safely; the limit is {max_megapixels:g} megapixels: "
+            f"scale it down first"
         ) from None
     except (OSError, SyntaxError, EOFError) as error:
         raise ValueError(f"{name} is corrupt or truncated and cannot be decoded ({error})") from None
+
+
+def _decode(opened, name, max_megapixels) -> np.ndarray:
+    """The pixels of an opened image file, refused before decoding when over `max_megapixels`."""
+    from PIL import ImageOps
+
+    with opened:
+        if opened.width * opened.height > max_megapixels * 1e6:
+            raise ValueError(too_many_pixels(name, opened.width, opened.height, max_megapixels))
+        opened.seek(0)  # the first frame of an animation
+        ImageOps.exif_transpose(opened, in_place=True)  # (not in place, it copies even an upright image)
+        opened.load()
+        return _pixels(opened)  # inside: closing the file frees the pixels
 
 
 def _pixels(picture) -> np.ndarray:

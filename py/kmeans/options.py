@@ -14,6 +14,7 @@ QuantizeOptions(n_colors=128, seed=0, max_iter=300, tol=0.0001, n_init=1, colour
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 
 import numpy as np
@@ -24,15 +25,35 @@ from .colour_spaces import COLOUR_SPACES, colour_space
 #: A palette image holds at most this many colours.
 MAX_PALETTE_SIZE = 256
 
-#: Largest image the page (and the embed) accepts, in megapixels. At this
-#: size the RGBA input (100 MB) plus the quantizer's work arrays stay well
-#: inside the browser's WebAssembly memory.
-PAGE_MAX_MEGAPIXELS = 25
+#: Largest image the page (and the embed) accepts, in megapixels. The
+#: quantizer counts, looks up and scores a big photo a strip at a time, so at
+#: this size the RGBA input (400 MB) and its work arrays stay under about
+#: 1.3 GB of the browser's WebAssembly memory (of 4 GB at most).
+PAGE_MAX_MEGAPIXELS = 100
 
 #: Largest image file :func:`kmeans.load_image` (and so the CLI) decodes by
-#: default, in megapixels. An RGBA image of this size takes 200 MB as an
-#: array; the quantizer needs about as much again.
-FILE_MAX_MEGAPIXELS = 50
+#: default, in megapixels: below the 179 megapixels at which Pillow refuses
+#: a file as a possible decompression bomb. An RGB image of this size takes
+#: 450 MB as an array; the quantizer needs about twice as much again.
+FILE_MAX_MEGAPIXELS = 150
+
+
+def too_many_pixels(name: str, width: int, height: int, max_megapixels: float) -> str:
+    """The message for an image over the size limit: its size, the limit, and the size to scale it to.
+
+    Examples
+    --------
+    >>> too_many_pixels("photo.jpg", 12000, 9000, 100)
+    'photo.jpg is 12000x9000 (108.0 megapixels); the limit is 100 megapixels: scale it down first, to at most 11547x8660 (the same shape)'
+    """
+    scale = math.sqrt(max_megapixels * 1e6 / (width * height))
+    fit_width, fit_height = max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    while fit_width * fit_height > max_megapixels * 1e6:  # (rounding)
+        fit_width, fit_height = fit_width - 1, max(1, math.floor(height * (fit_width - 1) / width))
+    return (f"{name} is {width}x{height} ({width * height / 1e6:.1f} megapixels); the limit is "
+            f"{max_megapixels:g} megapixels: scale it down first, to at most {fit_width}x{fit_height} "
+            f"(the same shape)")
+
 
 #: n_init="auto": this many k-means++ restarts below `AUTO_ONE_RUN_FROM` colours, one from there on
 #: (with many clusters the runs differ little, while each restart costs more).

@@ -264,7 +264,6 @@ def dither_pixels(image, palette, keys, colour_indices, alpha: Alpha, space, str
     sse : float
         The squared sRGB error of the dithered pixels.
     """
-    rgb = image[..., :3]  # a view: an RGBA canvas is not copied
     entries = palette[:, :3] if alpha.visible is None else palette[:-1, :3]
     visible = None if alpha.visible is None else alpha.visible.reshape(image.shape[:2])
     indices = dithering.error_diffusion(
@@ -273,14 +272,21 @@ def dither_pixels(image, palette, keys, colour_indices, alpha: Alpha, space, str
     ).reshape(-1)
     if alpha.visible is not None:
         indices[~alpha.visible] = palette.shape[0] - 1
-    # Channel by channel, in int16: no (n_pixels, 3) int32 copy of a big photo.
+    # Channel by channel and a strip of rows at a time, in int16: no (n_pixels, 3) int32 copy of a big photo.
     sse = 0
-    for c in range(3):
-        difference = rgb[..., c].reshape(-1).astype(np.int16) - palette[:, c].astype(np.int16)[indices]
-        if alpha.visible is not None:
-            difference[~alpha.visible] = 0
-        sse += int(np.einsum("i,i->", difference, difference, dtype=np.int64))
+    flat_rgb = image.reshape(-1, image.shape[2])  # a view
+    for start in range(0, indices.size, _SSE_STRIP_PIXELS):
+        stop = min(indices.size, start + _SSE_STRIP_PIXELS)
+        for c in range(3):
+            difference = flat_rgb[start:stop, c].astype(np.int16) - palette[:, c].astype(np.int16)[indices[start:stop]]
+            if alpha.visible is not None:
+                difference[~alpha.visible[start:stop]] = 0
+            sse += int(np.einsum("i,i->", difference, difference, dtype=np.int64))
     return indices, float(sse)
+
+
+#: Pixels per strip of :func:`dither_pixels`'s error sum.
+_SSE_STRIP_PIXELS = 1 << 22
 
 
 # -- the pipeline ------------------------------------------------------------------------------
@@ -438,11 +444,13 @@ def prepare_image(image, *, colour_space: str = DEFAULTS.colour_space, dithered:
     asked_dither, dithered = dithered, dithered and alpha.fit_channels == 3 and alpha.pixels.shape[0] > 0
     smooth = pixel_weights = None
     if dithered:
-        # Dithered results weigh smooth areas more in the fit (see kmeans.dither.importance).
+        # Dithered results weigh smooth areas more in the fit (see kmeans.dither.importance),
+        # computed a strip at a time by the counting: a weight per pixel is 8 bytes.
         smooth = dithering.diffusion_map(image[..., :3])
-        pixel_weights = dithering.importance(smooth).reshape(-1)
-        if alpha.visible is not None:
-            pixel_weights = pixel_weights[alpha.visible]
+        visible_smooth = smooth.reshape(-1) if alpha.visible is None else smooth.reshape(-1)[alpha.visible]
+
+        def pixel_weights(start, stop):
+            return dithering.importance(visible_smooth[start:stop])
     if alpha.pixels.shape[0] == 0:  # fully transparent: no colours to count
         return PreparedImage(image, alpha, space, asked_dither, False, None, None, None)
     distinct = count_colours(alpha.pixels, alpha.fit_channels, pixel_weights)

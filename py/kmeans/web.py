@@ -21,7 +21,7 @@ import numpy as np
 from .cloud import CentreRecorder, colour_cloud
 from .images import encode_png as _encode_png
 from .metrics import scale_factor, ssimulacra2
-from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions
+from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions, too_many_pixels
 from .quantize import QuantizedImage, quantize_image
 from .target import compress_image
 
@@ -67,12 +67,8 @@ def _check_size(width, height):
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive whole number of pixels, got {value!r}")
-    megapixels = width * height / 1e6
-    if megapixels > PAGE_MAX_MEGAPIXELS:
-        raise ValueError(
-            f"the image is {width}x{height} ({megapixels:.1f} megapixels); the limit is "
-            f"{PAGE_MAX_MEGAPIXELS} megapixels: scale it down first"
-        )
+    if width * height > PAGE_MAX_MEGAPIXELS * 1e6:
+        raise ValueError(too_many_pixels("the image", width, height, PAGE_MAX_MEGAPIXELS))
 
 
 #: Most colours a quantize request may sample for the colour cloud.

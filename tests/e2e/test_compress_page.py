@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -44,6 +45,19 @@ def canvas_pixels(page, canvas_id) -> np.ndarray:
     return np.array(data, dtype=np.uint8).reshape(height, width, 4)
 
 
+def canvas_digest(page, canvas_id) -> str:
+    """SHA-256 of a canvas's RGBA bytes, computed in the page (a big canvas never crosses over)."""
+    return page.evaluate(
+        """async (id) => {
+            const canvas = document.getElementById(id);
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            const hash = await crypto.subtle.digest('SHA-256', data);
+            return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, '0')).join('');
+        }""",
+        canvas_id,
+    )
+
+
 def choose_file(page, name, data, mime="image/png"):
     page.set_input_files("#image-input", files=[{"name": name, "mimeType": mime, "buffer": data}])
 
@@ -60,7 +74,7 @@ def record_states(page):
     )
 
 
-def compress(page, name, data, *, k=8, seed=0, max_iter=300):
+def compress(page, name, data, *, k=8, seed=0, max_iter=300, timeout=RUN_TIMEOUT_MS):
     page.fill("#k", str(k))
     page.fill("#seed", str(seed))
     page.fill("#max-iter", str(max_iter))
@@ -68,7 +82,7 @@ def compress(page, name, data, *, k=8, seed=0, max_iter=300):
     choose_file(page, name, data)  # choosing an image starts a run
     # Decoding is asynchronous: wait for this run to start, then to end.
     page.wait_for_function(
-        "() => window.stateLog.includes('running') && " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS
+        "() => window.stateLog.includes('running') && " + DONE_OR_ERROR, timeout=timeout
     )
     assert page.get_attribute("body", "data-state") == "done", page.text_content("#status")
 
@@ -206,17 +220,63 @@ def test_k_out_of_range_is_refused_with_a_message(app):
 def test_an_image_over_the_size_limit_is_refused(app):
     # A PNG of a uniform colour compresses to a few KB whatever its size.
     buffer = io.BytesIO()
-    Image.new("RGB", (6000, 5000), (10, 20, 30)).save(buffer, format="PNG")
+    Image.new("RGB", (12000, 9000), (10, 20, 30)).save(buffer, format="PNG")
     choose_file(app, "huge.png", buffer.getvalue())
     app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     status = app.text_content("#status")
-    assert "30.0 megapixels" in status and f"limit is {PAGE_MAX_MEGAPIXELS} megapixels" in status
+    assert (f"“huge.png” is 12000×9000 (108.0 megapixels); the limit is {PAGE_MAX_MEGAPIXELS} megapixels: "
+            "scale it down first, to at most 11547×8660 (the same shape).") in status
+    # The photo on screen stays, and the page still runs.
+    assert app.evaluate("() => document.getElementById('original').width") == 640
+    app.click("#run")
+    app.wait_for_function("() => " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    assert app.get_attribute("body", "data-state") == "done"
+
+
+def big_photo(width, height, seed=0) -> bytes:
+    """A photo-sized picture with many colours that still makes a PNG of a few MB: gradients
+    under soft blotches (noise upscaled 32 times), as a phone photo of a sky might be."""
+    rng = np.random.default_rng(seed)
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :]
+    blotches = rng.random((height // 32 + 2, width // 32 + 2, 3), dtype=np.float32)
+    soft = np.asarray(Image.fromarray((blotches * 255).astype(np.uint8)).resize(
+        (width, height), Image.BILINEAR), dtype=np.float32)
+    image = np.empty((height, width, 3), dtype=np.uint8)
+    image[..., 0] = np.clip(255 * x * 0.7 + soft[..., 0] * 0.3, 0, 255)
+    image[..., 1] = np.clip(255 * y * 0.7 + soft[..., 1] * 0.3, 0, 255)
+    image[..., 2] = np.clip(255 * (1 - x * y) * 0.6 + soft[..., 2] * 0.4, 0, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def test_a_60_megapixel_photo_compresses_as_cpython_does(app):
+    """Phones shoot 48 to 200 megapixels: the page reads a big photo in slices, and the quantizer counts,
+    looks up and scores it a strip at a time, so 60 megapixels fit in the worker's memory."""
+    width, height = 9000, 6667
+    png = big_photo(width, height)
+    compress(app, "phone.png", png, k=16, seed=0, timeout=300_000)
+    assert "16 colours" in app.text_content("#status")
+    assert app.evaluate("() => [document.getElementById('result').width, document.getElementById('result').height]") \
+        == [width, height]
+    original = png_pixels(png)
+    expected = web.quantize(original.tobytes(), width, height, n_colors=16, seed=0)
+    del original
+    palette = expected["palette"].reshape(-1, 4)
+    digest = canvas_digest(app, "result")
+    assert digest == hashlib.sha256(palette[expected["indices"]].tobytes()).hexdigest()
+    # The download is that image as an indexed PNG.
+    with app.expect_download() as download:
+        app.click("#download")
+    assert download.value.suggested_filename == "phone-16colors.png"
+    with Image.open(download.value.path()) as downloaded:
+        assert downloaded.mode == "P" and downloaded.size == (width, height)
+        assert hashlib.sha256(downloaded.convert("RGBA").tobytes()).hexdigest() == digest
 
 
 def test_a_large_image_matches_cpython(app):
     """Over 2**21 pixels the quantizer counts colours with np.bincount (gh: uint32 keys failed in wasm32)."""
-    import hashlib
-
     from kmeans import _coarse_to_fine, _distinct
 
     width, height = 1800, 1200
@@ -227,14 +287,7 @@ def test_a_large_image_matches_cpython(app):
     compress(app, "large.png", png, k=16, seed=2)
     expected = web.quantize(png_pixels(png).tobytes(), width, height, n_colors=16, seed=2)
     expected_rgba = expected["palette"].reshape(-1, 4)[expected["indices"]].tobytes()
-    digest = app.evaluate(
-        """async () => {
-            const canvas = document.getElementById('result');
-            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-            const hash = await crypto.subtle.digest('SHA-256', data);
-            return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, '0')).join('');
-        }"""
-    )
+    digest = canvas_digest(app, "result")
     assert digest == hashlib.sha256(expected_rgba).hexdigest()
 
 
