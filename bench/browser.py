@@ -215,6 +215,7 @@ def run_page(playwright, url, k, png, runs=2, defaults=False):
     if not defaults:
         # Plain K-means (RGB, no dithering), the engine this benchmark compares with scikit-learn.
         page.fill("#dither", "0")
+        page.click(".advanced summary")  # the colour space is among the advanced settings
         page.select_option("#colour-space", "rgb")
     rows = []
     for run in range(runs):

@@ -136,7 +136,7 @@ REQUESTS = {
                       n_runs=st.one_of(st.integers(0, 101), values), max_iter=st.one_of(st.integers(0, 30), values)),
     "figure_png": st.fixed_dictionaries({"points": buffers, "n_features": values, "labels": buffers,
                                          "history": buffers, "projection": buffers, "k": values}),
-    # (A valid step commits 48 MB or quantizes 2 megapixels: only steps to refuse are drawn.)
+    # (A valid step commits 8 MB or runs a small fit: only steps to refuse are drawn.)
     "warm_up": st.fixed_dictionaries({"step": st.one_of(
         st.integers(max_value=-1), st.none(), st.booleans(), st.text(max_size=4),
         st.floats(allow_nan=True).filter(lambda v: not (v == v and v >= 0 and float(v).is_integer())))}),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import kmeans._coarse_to_fine
-import kmeans._distinct
 import numpy as np
 import pytest
 from kmeans import KMeans, kmeans_plusplus, make_points, quantize_image, run_kmeans, silhouette_score, web
@@ -273,21 +271,26 @@ def test_call_returns_results_and_errors_as_values():
     assert unknown["error"]["message"] == "unknown request type 'rm_rf'"
 
 
-def test_warm_up_commits_memory_in_steps_then_frees_it(monkeypatch):
+def test_warm_up_commits_memory_in_steps_then_frees_it_and_fits_growing_images(monkeypatch):
     monkeypatch.setattr(web, "WARM_UP_MEGABYTES", 3 * web._WARM_UP_BLOCK_MEGABYTES)
     replies = [web.call("warm_up", step=step) for step in range(3)]
     assert replies == [{"result": {"done": False}}] * 3
     assert len(web._warm_up_blocks) == 3
     assert all(block.size == web._WARM_UP_BLOCK_MEGABYTES << 20 for block in web._warm_up_blocks)
     seen = []
-    monkeypatch.setattr(web, "quantize_image", lambda image, n_colors, **kw: seen.append((image, n_colors)))
-    assert web.call("warm_up", step=3) == {"result": {"done": True}}
+    real = web.quantize_image
+    monkeypatch.setattr(web, "quantize_image", lambda image, n_colors, **kw: seen.append(
+        (image.shape, n_colors, kw, real(image, n_colors, **kw))))
+    fits = [web.call("warm_up", step=3 + i) for i in range(len(web.WARM_UP_FITS))]
     assert web._warm_up_blocks == []
-    # The last step goes through the big-photo path: at least 2**21 pixels, many colours.
-    (image, n_colors), = seen
-    assert image.shape[0] * image.shape[1] >= kmeans._distinct.COUNTING_MIN_PIXELS and n_colors == 16
-    distinct = np.unique(image.reshape(-1, 4), axis=0).shape[0]
-    assert distinct > kmeans._coarse_to_fine.MIDDLE_MIN_COLOURS
+    assert fits == [{"result": {"done": False}}] * (len(web.WARM_UP_FITS) - 1) + [{"result": {"done": True}}]
+    # One small fit a step, K-means only (no dithering, whose tables are big), on images that grow, each
+    # with more colours than K so that the whole fit runs.
+    assert [shape[:2] for shape, *_ in seen] == list(web.WARM_UP_FITS)
+    assert all(n_colors == 16 and kw["dither"] == 0 and result.n_colors == 16 and result.n_iter > 0
+               for _shape, n_colors, kw, result in seen)
+    assert [shape[0] * shape[1] for shape, *_ in seen] == sorted(shape[0] * shape[1] for shape, *_ in seen)
+    assert max(shape[0] * shape[1] for shape, *_ in seen) <= 1 << 15  # small: each step is short
 
 
 # -- the explorer's newer requests -----------------------------------------------------------

@@ -207,7 +207,11 @@ def score(pixels, indices, palette, width, height) -> dict:
 #: Megabytes of heap the worker's warm-up commits: enough for a 12-megapixel
 #: photo's working arrays (about 270 MB of WebAssembly memory in all).
 WARM_UP_MEGABYTES = 240
-_WARM_UP_BLOCK_MEGABYTES = 48
+#: Committed one block per step: touching 8 MB takes a few milliseconds.
+_WARM_UP_BLOCK_MEGABYTES = 8
+#: Then a small fit per step, of images of these sizes (height, width): the first calls of each
+#: function cost the most, so they come in growing images, each step about 50 ms at most.
+WARM_UP_FITS = ((8, 16), (24, 64), (48, 128)) + ((96, 256),) * 6
 _warm_up_blocks: list = []
 
 
@@ -218,11 +222,12 @@ def warm_up(step: int) -> dict:
     user's first image. Memory the heap has never used is slow to touch the
     first time, and the engine moves hot functions to its optimizing compiler
     only after they have run for a while. The first steps commit
-    ``WARM_UP_MEGABYTES`` of heap, one block per step, held until the last
-    step frees them all for NumPy to reuse; the last step quantizes a
-    synthetic 2-megapixel image through the big-photo code path (colour
-    counting, coarse, middle and exact levels). Each step takes a fraction
-    of a second, so the worker can answer a request between steps.
+    ``WARM_UP_MEGABYTES`` of heap, one block per step, then free them all for
+    NumPy to reuse; the next steps each quantize a small synthetic image
+    (``WARM_UP_FITS``; the functions a photo's fit runs are the same
+    whatever its size). Every step is short, well under a tenth of a second, because
+    the worker answers a request only between steps: a photo chosen during
+    the warm-up never waits long.
 
     Parameters
     ----------
@@ -242,17 +247,18 @@ def warm_up(step: int) -> dict:
         _warm_up_blocks.append(block)
         return {"done": False}
     _warm_up_blocks.clear()
-    height, width = 1024, 2048
+    fit = min(step - n_blocks, len(WARM_UP_FITS) - 1)
+    height, width = WARM_UP_FITS[fit]
     y, x = np.mgrid[0:height, 0:width]
     image = np.full((height, width, 4), 255, dtype=np.uint8)
-    image[..., 0] = x >> 3
-    image[..., 1] = y >> 2
-    image[..., 2] = (((x + y) * 7 + (x * y) % 13) >> 4) & 255  # about 350,000 distinct colours
+    image[..., 0] = x - fit
+    image[..., 1] = y * 2 + fit
+    image[..., 2] = (((x + y) * 7 + (x * y) % 13) >> 1) + fit * 16  # (uint8: these wrap around)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # The K-means path only: dithering a photo this size would hold the worker for seconds.
-        quantize_image(image, DEFAULTS.n_colors, max_iter=8, dither=0.0, colour_space="rgb")
-    return {"done": True}
+        # The K-means path only: dithering builds tables of 2**24 entries, too slow for one short step.
+        quantize_image(image, DEFAULTS.n_colors, max_iter=8, n_init=1, dither=0.0, colour_space="rgb")
+    return {"done": fit == len(WARM_UP_FITS) - 1}
 
 
 def encode_png(indices, palette, width, height) -> dict:
