@@ -22,7 +22,7 @@ export async function decodeImage(blob, name, maxMegapixels) {
     bitmap = await createImageBitmap(blob);
   } catch {
     // Too big for the browser to decode, or not an image: its header tells which.
-    const size = await headerSize(blob);
+    const size = await headerSize(blob).catch(() => null);
     if (size && size.width * size.height > maxMegapixels * 1e6) {
       throw new Error(`${tooManyPixels(`“${name}”`, size.width, size.height, maxMegapixels)}.`);
     }
@@ -41,20 +41,57 @@ export async function decodeImage(blob, name, maxMegapixels) {
 }
 
 /**
- * An image's width and height as its header gives them (an <img> reads them without decoding the
- * pixels), or null where there is no <img> (a worker) or the file is not an image.
+ * An image's width and height as its file's header gives them, without decoding the pixels: so that a
+ * photo too big for the browser to decode is told apart from a corrupt file. PNG, JPEG, GIF, BMP, WebP
+ * and AVIF; null for anything else.
  * @param {Blob} blob
  * @returns {Promise<{width: number, height: number} | null>}
  */
-function headerSize(blob) {
-  if (typeof Image === "undefined") return Promise.resolve(null);
-  const url = URL.createObjectURL(blob);
-  const image = new Image();
-  return new Promise((resolve) => {
-    image.onload = () => resolve({ width: image.naturalWidth, height: image.naturalHeight });
-    image.onerror = () => resolve(null);
-    image.src = url;
-  }).finally(() => URL.revokeObjectURL(url));
+export async function headerSize(blob) {
+  const bytes = new Uint8Array(await blob.slice(0, 1 << 18).arrayBuffer());
+  const view = new DataView(bytes.buffer);
+  const text = (/** @type {number} */ at, /** @type {number} */ length) =>
+    String.fromCharCode(...bytes.subarray(at, at + length));
+  const size = (/** @type {number} */ width, /** @type {number} */ height) =>
+    width > 0 && height > 0 ? { width, height } : null;
+  if (bytes.length >= 24 && text(0, 8) === "\x89PNG\r\n\x1a\n" && text(12, 4) === "IHDR") {
+    return size(view.getUint32(16), view.getUint32(20));
+  }
+  if (bytes.length >= 10 && (text(0, 6) === "GIF87a" || text(0, 6) === "GIF89a")) {
+    return size(view.getUint16(6, true), view.getUint16(8, true));
+  }
+  if (bytes.length >= 26 && text(0, 2) === "BM" && [40, 52, 56, 108, 124].includes(view.getUint32(14, true))) {
+    return size(Math.abs(view.getInt32(18, true)), Math.abs(view.getInt32(22, true)));
+  }
+  if (bytes.length >= 30 && text(0, 4) === "RIFF" && text(8, 4) === "WEBP") {
+    const chunk = text(12, 4);
+    if (chunk === "VP8X") return size(1 + (view.getUint32(24, true) & 0xffffff), 1 + (view.getUint32(27, true) & 0xffffff));
+    if (chunk === "VP8L") {
+      const bits = view.getUint32(21, true);
+      return size(1 + (bits & 0x3fff), 1 + ((bits >> 14) & 0x3fff));
+    }
+    if (chunk === "VP8 ") return size(view.getUint16(26, true) & 0x3fff, view.getUint16(28, true) & 0x3fff);
+    return null;
+  }
+  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
+    // JPEG: walk the segments to the first start-of-frame (SOF0 to SOF15, not DHT, JPG or DAC).
+    for (let at = 2; at + 9 < bytes.length; ) {
+      if (bytes[at] !== 0xff) return null;
+      const marker = bytes[at + 1];
+      if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+        return size(view.getUint16(at + 7), view.getUint16(at + 5));
+      }
+      at += 2 + view.getUint16(at + 2);
+    }
+    return null;
+  }
+  if (bytes.length >= 12 && text(4, 4) === "ftyp" && text(8, 4).startsWith("avi")) {
+    // AVIF: the image's spatial extent ("ispe") box.
+    for (let at = 12; at + 16 <= bytes.length; at++) {
+      if (text(at, 4) === "ispe") return size(view.getUint32(at + 8), view.getUint32(at + 12));
+    }
+  }
+  return null;
 }
 
 /**

@@ -1,4 +1,4 @@
-"""The page's pure modules, run by Node.js: settings.js, pool.js and zip.js.
+"""The page's pure modules, run by Node.js: settings.js, pool.js, zip.js and images.js.
 
 They decide what a shared link sets, how many Pyodide workers a device gets and
 what the zip of a batch holds, with no DOM; so they are checked here, exactly as
@@ -31,7 +31,7 @@ def run_module(body: str):
     assert node, "Node.js is needed (it comes with npm, which the build needs)"
     imports = "\n".join(
         f"import * as {name} from {json.dumps((STATIC / f'{name}.js').as_uri())};"
-        for name in ("settings", "pool", "zip")
+        for name in ("settings", "pool", "zip", "images")
     )
     script = f"{imports}\nconst result = await (async () => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(result));"
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True)
@@ -181,3 +181,36 @@ def test_the_extra_workers_stop_when_the_batch_has_been_idle():
     """)
     assert found["ms"] == [30_000, 30_000]
     assert found["stopped"] == ["second", "third"] and found["left"] == ["page"]  # the page's own stays
+
+
+# -- images.js ------------------------------------------------------------------------------------
+
+
+def test_an_image_files_size_is_read_from_its_header():
+    # How the page tells a photo too big to decode from a corrupt file: the size its header states.
+    from PIL import Image, features
+
+    files = {}
+    for fmt, size, options in [("PNG", (301, 17), {}), ("GIF", (5, 260), {}), ("BMP", (40, 3), {}),
+                               ("JPEG", (640, 427), {"exif": b"Exif\0\0" + b"\0" * 3000}),
+                               ("JPEG", (33, 1000), {"progressive": True}), ("WEBP", (123, 45), {"lossless": True}),
+                               ("WEBP", (124, 46), {"quality": 80}), ("WEBP", (125, 47), {"exif": b"Exif\0\0x"}),
+                               ("AVIF", (77, 55), {})]:
+        if fmt == "AVIF" and not features.check("avif"):
+            continue  # (a Pillow built without libavif)
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (200, 30, 90)).save(buffer, format=fmt, **options)
+        files[f"{fmt}-{len(files)}"] = (base64.b64encode(buffer.getvalue()).decode(), list(size))
+    files["text"] = (base64.b64encode(b"not an image at all, just words").decode(), None)
+    files["truncated-jpeg"] = (base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF").decode(), None)
+    files["png-signature-then-junk"] = (base64.b64encode(b"\x89PNG\r\n\x1a\nthis is not really a png").decode(), None)
+    found = run_module(f"""
+        const files = {json.dumps(files)};
+        const out = {{}};
+        for (const [name, [data]] of Object.entries(files)) {{
+            const size = await images.headerSize(new Blob([Buffer.from(data, "base64")]));
+            out[name] = size && [size.width, size.height];
+        }}
+        return out;
+    """)
+    assert found == {name: size for name, (_data, size) in files.items()}
