@@ -2,8 +2,11 @@
 /**
  * The comparison view (#compare): the original and the compressed image one over the other, a line
  * that splits them (drag it, or use #compare-split), zoom (#compare-zoom: fit, 1:1, 2:1, 4:1) and drag
- * to pan. Squoosh's view, in plain DOM: the two canvases sit in one stage that is moved and scaled
- * with a CSS transform, and the compressed one is clipped at the line.
+ * to pan, as Squoosh's view. The two images are held full size in #compare-original and
+ * #compare-result, which are never shown themselves: one canvas the size of the viewport is painted
+ * from them (the original left of the line, the compressed image right of it) whenever the view
+ * changes, at most once a frame. A full-size canvas on screen would cost the browser a copy of all of
+ * its pixels whenever it composites the page (over a second for 48 megapixels without a GPU).
  *
  * State for tests: #compare's data-zoom (the scale shown), data-split (percent) and data-pan ("x,y").
  */
@@ -18,12 +21,16 @@ const LINE_GRAB = 24;
  */
 export function setUpCompare({ root, original, result, split, zoom }) {
   const viewport = /** @type {HTMLElement} */ (root.querySelector(".compare-viewport"));
-  const stage = /** @type {HTMLElement} */ (root.querySelector(".compare-stage"));
+  const display = /** @type {HTMLCanvasElement} */ (root.querySelector(".compare-display"));
   const line = /** @type {HTMLElement} */ (root.querySelector(".compare-line"));
   const shownOriginal = /** @type {HTMLCanvasElement} */ (root.querySelector("#compare-original"));
   const shownResult = /** @type {HTMLCanvasElement} */ (root.querySelector("#compare-result"));
   let pan = { x: 0, y: 0 };
   let scale = 1;
+  /** Where the line cuts the image, in image pixels (set by render, read by paint). */
+  let cut = 0;
+  /** A paint is scheduled for the next frame. */
+  let painting = false;
 
   /** The tallest the view gets, in CSS pixels. */
   const maxHeight = () => window.innerHeight * 0.7;
@@ -45,22 +52,59 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     pan = { x: limit(width, box.width, pan.x), y: limit(height, box.height, pan.y) };
   }
 
+  /** Work out the view (zoom, pan, line) and its state attributes now; paint it on the next frame. */
   function render() {
     scale = zoom.value === "fit" ? fitScale() : Number(zoom.value);
     viewport.style.height = `${Math.min(shownOriginal.height * scale, maxHeight())}px`;
     clampPan();
-    stage.style.transform = `translate(${pan.x}px, ${pan.y}px) scale(${scale})`;
     viewport.classList.toggle("pixelated", scale > 1);
     const percent = Number(split.value);
     // The line sits at `percent` of the viewport; the result shows to its right.
     const box = viewport.getBoundingClientRect();
     const lineX = (box.width * percent) / 100;
-    const cut = Math.max(0, Math.min(shownOriginal.width, (lineX - pan.x) / scale));
-    shownResult.style.clipPath = `inset(0 0 0 ${cut}px)`;
+    cut = Math.max(0, Math.min(shownOriginal.width, (lineX - pan.x) / scale));
     line.style.left = `${lineX}px`;
     root.dataset.zoom = String(Math.round(scale * 1000) / 1000);
     root.dataset.split = String(percent);
     root.dataset.pan = `${Math.round(pan.x)},${Math.round(pan.y)}`;
+    if (!painting) {
+      painting = true;
+      requestAnimationFrame(paint);
+    }
+  }
+
+  /** Paint the viewport's canvas from the full-size images, at the view render() worked out. */
+  function paint() {
+    painting = false;
+    const box = viewport.getBoundingClientRect();
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(box.width * ratio);
+    const height = Math.round(box.height * ratio);
+    if (display.width !== width || display.height !== height) {
+      display.width = width;
+      display.height = height;
+    }
+    const context = /** @type {CanvasRenderingContext2D} */ (display.getContext("2d"));
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, width, height);
+    if (!shownOriginal.width || !shownOriginal.height) return;
+    // Enlarged: every image pixel a sharp square. Reduced: averaged, so fine dithering does not alias
+    // (the browser keeps the reduced copies it makes: after the first paint of a new image, quick).
+    context.imageSmoothingEnabled = scale < 1;
+    context.imageSmoothingQuality = "high";
+    // On whole device pixels: at 1:1 each image pixel is then exactly one of the canvas's, not a blend of two.
+    context.setTransform(scale * ratio, 0, 0, scale * ratio, Math.round(pan.x * ratio), Math.round(pan.y * ratio));
+    const layers = [[shownOriginal, 0, cut]];
+    if (!shownResult.hidden && shownResult.width) layers.push([shownResult, cut, shownOriginal.width]);
+    for (const [source, from, to] of /** @type {[HTMLCanvasElement, number, number][]} */ (layers)) {
+      if (to <= from) continue;
+      context.save();
+      context.beginPath();
+      context.rect(from, 0, to - from, shownOriginal.height);
+      context.clip();
+      context.drawImage(source, 0, 0);
+      context.restore();
+    }
   }
 
   /** Draw the latest original and result into the view (after a run, or a new image). */

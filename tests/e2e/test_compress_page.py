@@ -338,6 +338,34 @@ def test_the_compare_view_zooms_splits_and_shows_the_score(app):
     assert app.locator("#side-by-side").is_visible() and compare.is_hidden()
 
 
+def test_the_compare_view_paints_the_original_left_of_the_line_and_the_result_right(app):
+    png = make_png(200, 120, seed=7)
+    compress(app, "compare.png", png, k=8, seed=0)
+    app.fill("#compare-split", "50")
+    # The view is one canvas the size of the viewport, painted on the next frame from the full-size images.
+    width, height, pan, data = app.evaluate(
+        """async () => {
+            await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+            const canvas = document.querySelector('#compare .compare-display');
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            return [canvas.width, canvas.height, document.getElementById('compare').dataset.pan, Array.from(pixels)];
+        }"""
+    )
+    shown = np.array(data, dtype=np.uint8).reshape(height, width, 4)
+    box = app.locator("#compare .compare-viewport").bounding_box()
+    assert (width, height) == (round(box["width"]), round(box["height"]))  # the viewport's size, not the image's
+    assert app.get_attribute("#compare", "data-zoom") == "1"  # 200 x 120 fits: shown at its own size
+    left, top = (int(v) for v in pan.split(","))
+    line = round(width * 0.5)
+    original, result = png_pixels(png), canvas_pixels(app, "result")
+    image = shown[top : top + 120, left : left + 200]
+    cut = line - left
+    assert 0 < cut < 200
+    assert np.array_equal(image[:, : cut - 1], original[:, : cut - 1])
+    assert np.array_equal(image[:, cut + 1 :], result[:, cut + 1 :])
+    assert not np.array_equal(original[:, cut + 1 :], result[:, cut + 1 :])
+
+
 def test_a_fully_transparent_image_gives_one_transparent_entry(app, tmp_path):
     image = np.zeros((30, 40, 4), np.uint8)
     image[..., :3] = np.random.default_rng(1).integers(0, 256, (30, 40, 3))  # hidden: alpha 0 everywhere
