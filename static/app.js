@@ -6,7 +6,7 @@
 import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { ACCEPTED_FORMATS, copyPixels, decodeImage, outputName } from "./images.js";
-import { clearCanvas, drawImageData, drawPalette, drawRgba, highlightEntry, paletteToRgba } from "./draw.js";
+import { clearCanvas, drawImageDataInSlices, drawPalette, drawRgba, drawRgbaInSlices, highlightEntry, paletteToRgba } from "./draw.js";
 import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import {
@@ -171,7 +171,7 @@ function showError(error) {
  */
 async function openImage(blob, name, { autoRun }) {
   const imageData = await decodeImage(blob, name, PAGE_MAX_MEGAPIXELS);
-  showOriginal(blob, name, imageData);
+  if (!(await showOriginal(blob, name, imageData))) return; // another image was chosen meanwhile
   if (!autoRun) return;
   const state = document.body.dataset.state;
   if (state === "loading") {
@@ -186,17 +186,19 @@ async function openImage(blob, name, { autoRun }) {
 }
 
 /**
- * Make an image the one on screen: drawn as the original, its result cleared.
+ * Make an image the one on screen: drawn as the original (in slices, for a big one), its result cleared.
  * @param {Blob} blob
  * @param {string} name
  * @param {ImageData} imageData
+ * @returns {Promise<boolean>} false when another image was shown before this one was drawn
  */
-function showOriginal(blob, name, imageData) {
+async function showOriginal(blob, name, imageData) {
   current = { name, bytes: blob.size, imageData };
-  drawImageData(ui.original, imageData);
   ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}, ${formatBytes(blob.size)}`;
   clearResult();
-  compare.update();
+  if (!(await drawImageDataInSlices(ui.original, imageData))) return false;
+  await compare.update();
+  return current?.imageData === imageData;
 }
 
 /** @param {Blob | null | undefined} file */
@@ -293,8 +295,9 @@ async function run() {
         say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
-    drawRgba(ui.result, quantized.rgba, width, height);
-    compare.updateResult();
+    await drawRgbaInSlices(ui.result, quantized.rgba, width, height);
+    await compare.updateResult();
+    if (signal.aborted) return; // another image or Cancel while it was drawn
     // The indices travel to the worker for the PNG below; this copy stays for lighting up an entry.
     shown = { rgba: quantized.rgba, indices: quantized.indices.slice(), width, height, chosen: -1 };
     drawPalette(ui.palette, quantized.palette, showEntry);
@@ -359,7 +362,8 @@ async function runToTarget(job, signal) {
   const reply = await compressImage(client, copyPixels(imageData), width, height, job, (tried) =>
     say(`Compressing “${name}” to ${goal}: ${countOf(tried, "palette size")} tried…`), signal);
   const seconds = (performance.now() - started) / 1000;
-  showResult(reply, width, height, "The colour cloud shows a run with a fixed K; clear the target to see it.");
+  await showResult(reply, width, height, "The colour cloud shows a run with a fixed K; clear the target to see it.");
+  if (signal.aborted) return; // another image or Cancel while it was drawn
   showWholeStats({
     nColors: reply.n_colors, message: reply.message, trials: reply.trials.length / 2, seconds, psnr: reply.psnr,
     score: reply.ssimulacra2, scale: reply.ssimulacra2_scale, before: bytes, after: reply.bytes,
@@ -377,10 +381,10 @@ async function runToTarget(job, signal) {
  * @param {number} height
  * @param {string} noCloud why the colour cloud is empty
  */
-function showResult({ indices, palette, n_colors }, width, height, noCloud) {
+async function showResult({ indices, palette, n_colors }, width, height, noCloud) {
   const rgba = paletteToRgba(indices, palette, new Uint8Array(width * height * 4));
-  drawRgba(ui.result, rgba, width, height);
-  compare.updateResult();
+  await drawRgbaInSlices(ui.result, rgba, width, height);
+  await compare.updateResult();
   shown = { rgba, indices, width, height, chosen: -1 };
   drawPalette(ui.palette, palette, showEntry);
   cloud.clear(noCloud);
@@ -415,7 +419,8 @@ async function showBatchResult(item, generation) {
   try {
     const original = await decodeImage(item.file, item.path, PAGE_MAX_MEGAPIXELS);
     if (generation !== shownGeneration) return;
-    showOriginal(item.file, item.path, original);
+    await showOriginal(item.file, item.path, original);
+    if (generation !== shownGeneration) return;
     const { result } = item;
     if (!result) {
       say(item.state === "error" ? `“${item.path}”: ${item.error}` : `“${item.path}” is ${item.state === "running" ? "being compressed" : "waiting its turn"}…`);
@@ -424,8 +429,9 @@ async function showBatchResult(item, generation) {
     const decoded = await decodeImage(result.png, result.outputName, PAGE_MAX_MEGAPIXELS);
     if (generation !== shownGeneration) return;
     const indices = indicesOf(new Uint8Array(decoded.data.buffer), result.palette);
-    showResult({ indices, palette: result.palette, n_colors: result.nColors }, result.width, result.height,
+    await showResult({ indices, palette: result.palette, n_colors: result.nColors }, result.width, result.height,
       "The colour cloud is drawn for the photo you run here: press Run to see it.");
+    if (generation !== shownGeneration) return;
     showWholeStats({
       nColors: result.nColors, message: result.message, trials: result.trials, psnr: result.psnr,
       score: result.ssimulacra2, scale: result.scale, before: item.file.size, after: result.png.size,

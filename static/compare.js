@@ -107,19 +107,19 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     }
   }
 
-  /** Draw the latest original and result into the view (after a run, or a new image). */
-  function update() {
-    copyCanvas(original, shownOriginal);
+  /** Draw the latest original and result into the view (a new image); in slices for a big one. */
+  async function update() {
+    if (!(await copyCanvas(original, shownOriginal))) return; // a newer image took over
     pan = { x: 0, y: 0 };
-    updateResult();
+    await updateResult();
   }
 
   /**
    * Draw the latest result into the view, the original and the view's place unchanged (after a run, or
    * a palette entry lit up): copying a big photo's canvas takes a while.
    */
-  function updateResult() {
-    copyCanvas(result, shownResult);
+  async function updateResult() {
+    if (!(await copyCanvas(result, shownResult))) return;
     shownResult.hidden = result.width === 0;
     render();
   }

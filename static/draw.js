@@ -1,26 +1,92 @@
 // @ts-check
 /** Everything that touches a canvas 2-D context or builds the palette swatches. */
 
+/** Pixels read or drawn per slice of a big image: each slice holds the page's thread for a few milliseconds. */
+export const SLICE_PIXELS = 1 << 21;
+
+/** The latest drawing into each canvas: an earlier one still going on in slices stops. */
+const drawings = new WeakMap();
+
 /**
  * Draw RGBA pixels on a canvas, sizing the canvas to the image's own pixel size.
  * @param {HTMLCanvasElement} canvas
  * @param {ImageData} imageData
  */
 export function drawImageData(canvas, imageData) {
+  drawings.set(canvas, {});
   canvas.width = imageData.width;
   canvas.height = imageData.height;
   /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).putImageData(imageData, 0, 0);
 }
 
 /**
- * Copy one canvas's pixels into another, sizing it to match.
+ * Draw in slices of rows, as {@link drawImageData} does at once: for a big photo the page answers input
+ * between slices instead of freezing for seconds. Resolves false when a later drawing into the same
+ * canvas took over (the rest is then not drawn).
+ * @param {HTMLCanvasElement} canvas
+ * @param {ImageData} imageData
+ * @returns {Promise<boolean>}
+ */
+export async function drawImageDataInSlices(canvas, imageData) {
+  const { width, height } = imageData;
+  if (width * height <= SLICE_PIXELS) {
+    drawImageData(canvas, imageData);
+    return true;
+  }
+  return inSlices(canvas, width, height, (context, top, rows) =>
+    context.putImageData(imageData, 0, 0, 0, top, width, rows));
+}
+
+/**
+ * Copy one canvas's pixels into another, sizing it to match, in slices of rows for a big one.
  * @param {HTMLCanvasElement} from
  * @param {HTMLCanvasElement} to
+ * @returns {Promise<boolean>} false when a later drawing into `to` took over
  */
-export function copyCanvas(from, to) {
-  to.width = from.width;
-  to.height = from.height;
-  if (from.width && from.height) /** @type {CanvasRenderingContext2D} */ (to.getContext("2d")).drawImage(from, 0, 0);
+export async function copyCanvas(from, to) {
+  const { width, height } = from;
+  return inSlices(to, width, height, (context, top, rows) =>
+    context.drawImage(from, 0, top, width, rows, 0, top, width, rows));
+}
+
+/**
+ * Size `canvas` to width x height and call draw(context, top, rows) for each slice of rows, giving the
+ * page a turn between slices.
+ * @param {HTMLCanvasElement} canvas
+ * @param {number} width
+ * @param {number} height
+ * @param {(context: CanvasRenderingContext2D, top: number, rows: number) => void} draw
+ */
+async function inSlices(canvas, width, height, draw) {
+  const token = {};
+  drawings.set(canvas, token);
+  canvas.width = width;
+  canvas.height = height;
+  if (!width || !height) return true;
+  const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+  const rows = Math.max(1, Math.floor(SLICE_PIXELS / width));
+  for (let top = 0; top < height; top += rows) {
+    if (drawings.get(canvas) !== token) return false;
+    draw(context, top, Math.min(rows, height - top));
+    if (top + rows < height) await nextTask();
+  }
+  return true;
+}
+
+/**
+ * Resolve after the page's other tasks (input, drawing) have had a turn. A message, not a timer:
+ * a hidden tab's timers wait a second each, its messages do not.
+ * @returns {Promise<void>}
+ */
+export function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 /**
@@ -41,8 +107,28 @@ export function clearCanvas(canvas) {
  * @param {number} height
  */
 export function drawRgba(canvas, rgba, width, height) {
-  const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length);
-  drawImageData(canvas, new ImageData(pixels, width, height));
+  drawImageData(canvas, rgbaImage(rgba, width, height));
+}
+
+/**
+ * {@link drawRgba} in slices of rows (see {@link drawImageDataInSlices}).
+ * @param {HTMLCanvasElement} canvas
+ * @param {Uint8Array} rgba RGBA bytes, 4 per pixel
+ * @param {number} width
+ * @param {number} height
+ * @returns {Promise<boolean>}
+ */
+export function drawRgbaInSlices(canvas, rgba, width, height) {
+  return drawImageDataInSlices(canvas, rgbaImage(rgba, width, height));
+}
+
+/**
+ * @param {Uint8Array} rgba
+ * @param {number} width
+ * @param {number} height
+ */
+function rgbaImage(rgba, width, height) {
+  return new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), width, height);
 }
 
 /**

@@ -1,5 +1,6 @@
 // @ts-check
 /** Decoding image files into ImageData, and the download's file name. */
+import { SLICE_PIXELS, nextTask } from "./draw.js";
 
 /** Formats named in error messages: what Chromium, Firefox and Safari decode. */
 export const ACCEPTED_FORMATS = "PNG, JPEG, WebP, GIF, AVIF or BMP";
@@ -116,9 +117,6 @@ export function tooManyPixels(name, width, height, maxMegapixels) {
   );
 }
 
-/** Pixels read from a decoded image per slice: each slice holds the page's thread for a few milliseconds. */
-export const SLICE_PIXELS = 1 << 21;
-
 /**
  * The RGBA pixels of a decoded image. A big photo is read a slice of rows at a time, letting the
  * page handle input between slices: reading 100 megapixels at once would freeze it for a second.
@@ -145,21 +143,6 @@ async function readPixels(bitmap) {
   return imageData;
 }
 
-/**
- * Resolve after the page's other tasks (input, drawing) have had a turn. A message, not a timer:
- * a hidden tab's timers wait a second each, its messages do not.
- * @returns {Promise<void>}
- */
-export function nextTask() {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
 
 /**
  * A copy of an image's RGBA bytes, to transfer to a worker while the image stays drawable. One
