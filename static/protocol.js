@@ -54,7 +54,7 @@ export const BOOT_STAGES = Object.freeze([
 export const WARM_STAGE = "warm";
 /**
  * The name of a worker that skips the warm-up: a batch's extra workers are started with photos already
- * waiting, and the warm-up's last step (a 2-megapixel fit) would hold each photo up.
+ * waiting, and its steps (about a second in all) would only delay them.
  */
 export const NO_WARM_UP = "no-warm-up";
 
