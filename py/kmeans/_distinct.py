@@ -116,11 +116,12 @@ def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
     return DistinctColours(unpack(distinct, n_channels), weights, lookup, distinct)
 
 
-#: Pixels per strip of the counting pass and of its lookup: 16 MB of keys in WebAssembly.
+#: Pixels per strip of the counting pass, its lookup and the quantizer's error sum: 16 MB of keys in
+#: WebAssembly.
 STRIP_PIXELS = 1 << 22
 
 
-def _strips(n_pixels, size=None):
+def strips(n_pixels, size=None):
     """(start, stop) of each strip of `size` pixels (default ``STRIP_PIXELS``)."""
     size = size or STRIP_PIXELS
     for start in range(0, n_pixels, size):
@@ -133,7 +134,7 @@ def _count_in_strips(pixels, weigh) -> DistinctColours:
     # Weights come in quarter strips: making them takes float64 temporaries, 8 bytes a pixel each
     # (a 12 MP photo's peak heap falls from 436 to about 300 MB); counts, in whole strips, as
     # np.bincount is quicker on more keys at once.
-    for start, stop in _strips(pixels.shape[0], None if weigh is None else max(1, STRIP_PIXELS // 4)):
+    for start, stop in strips(pixels.shape[0], None if weigh is None else max(1, STRIP_PIXELS // 4)):
         keys = colour_keys(pixels[start:stop], 3)
         if weigh is not None:
             np.add.at(table, keys, weigh(start, stop))  # in order: the sums of one bincount, to the bit
@@ -150,7 +151,7 @@ def _count_in_strips(pixels, weigh) -> DistinctColours:
         values = np.empty(1 << 24, dtype=table_values.dtype)
         values[distinct] = table_values
         spread = np.empty(pixels.shape[0], dtype=table_values.dtype)
-        for start, stop in _strips(pixels.shape[0]):
+        for start, stop in strips(pixels.shape[0]):
             spread[start:stop] = values[colour_keys(pixels[start:stop], 3)]
         return spread
 

@@ -50,7 +50,7 @@ import numpy as np
 
 from ._coarse_to_fine import Fit, fit_colours
 from ._distances import assign_labels, own_distances
-from ._distinct import count_colours
+from ._distinct import count_colours, strips
 from ._validation import as_rng
 from . import colour_spaces, dither as dithering
 from .options import DEFAULTS, QuantizeOptions
@@ -275,18 +275,13 @@ def dither_pixels(image, palette, keys, colour_indices, alpha: Alpha, space, str
     # Channel by channel and a strip of rows at a time, in int16: no (n_pixels, 3) int32 copy of a big photo.
     sse = 0
     flat_rgb = image.reshape(-1, image.shape[2])  # a view
-    for start in range(0, indices.size, _SSE_STRIP_PIXELS):
-        stop = min(indices.size, start + _SSE_STRIP_PIXELS)
+    for start, stop in strips(indices.size):
         for c in range(3):
             difference = flat_rgb[start:stop, c].astype(np.int16) - palette[:, c].astype(np.int16)[indices[start:stop]]
             if alpha.visible is not None:
                 difference[~alpha.visible[start:stop]] = 0
             sse += int(np.einsum("i,i->", difference, difference, dtype=np.int64))
     return indices, float(sse)
-
-
-#: Pixels per strip of :func:`dither_pixels`'s error sum.
-_SSE_STRIP_PIXELS = 1 << 22
 
 
 # -- the pipeline ------------------------------------------------------------------------------
