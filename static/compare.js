@@ -57,7 +57,6 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     scale = zoom.value === "fit" ? fitScale() : Number(zoom.value);
     viewport.style.height = `${Math.min(shownOriginal.height * scale, maxHeight())}px`;
     clampPan();
-    viewport.classList.toggle("pixelated", scale > 1);
     const percent = Number(split.value);
     // The line sits at `percent` of the viewport; the result shows to its right.
     const box = viewport.getBoundingClientRect();

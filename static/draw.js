@@ -2,7 +2,7 @@
 /** Everything that touches a canvas 2-D context or builds the palette swatches. */
 
 /** Pixels read or drawn per slice of a big image: each slice holds the page's thread for a few milliseconds. */
-export const SLICE_PIXELS = 1 << 21;
+const SLICE_PIXELS = 1 << 21;
 
 /** The latest drawing into each canvas: an earlier one still going on in slices stops. */
 const drawings = new WeakMap();
@@ -64,13 +64,23 @@ async function inSlices(canvas, width, height, draw) {
   canvas.height = height;
   if (!width || !height) return true;
   const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-  const rows = Math.max(1, Math.floor(SLICE_PIXELS / width));
-  for (let top = 0; top < height; top += rows) {
+  for (const [top, rows] of rowSlices(width, height)) {
+    if (top > 0) await nextTask();
     if (drawings.get(canvas) !== token) return false;
-    draw(context, top, Math.min(rows, height - top));
-    if (top + rows < height) await nextTask();
+    draw(context, top, rows);
   }
   return true;
+}
+
+/**
+ * The slices of rows of a width x height image: [top, rows] pairs of about SLICE_PIXELS each.
+ * @param {number} width
+ * @param {number} height
+ * @returns {Generator<[number, number]>}
+ */
+export function* rowSlices(width, height) {
+  const rows = Math.max(1, Math.floor(SLICE_PIXELS / width));
+  for (let top = 0; top < height; top += rows) yield [top, Math.min(rows, height - top)];
 }
 
 /**

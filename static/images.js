@@ -1,6 +1,6 @@
 // @ts-check
 /** Decoding image files into ImageData, and the download's file name. */
-import { SLICE_PIXELS, nextTask } from "./draw.js";
+import { nextTask, rowSlices } from "./draw.js";
 
 /** Formats named in error messages: what Chromium, Firefox and Safari decode. */
 export const ACCEPTED_FORMATS = "PNG, JPEG, WebP, GIF, AVIF or BMP";
@@ -125,24 +125,22 @@ export function tooManyPixels(name, width, height, maxMegapixels) {
  */
 async function readPixels(bitmap) {
   const { width, height } = bitmap;
-  const rows = Math.max(1, Math.floor(SLICE_PIXELS / width));
-  const canvas = new OffscreenCanvas(width, Math.min(rows, height));
+  const slices = [...rowSlices(width, height)];
+  const canvas = new OffscreenCanvas(width, slices[0][1]);
   const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d", { willReadFrequently: true }));
-  if (rows >= height) {
+  if (slices.length === 1) {
     context.drawImage(bitmap, 0, 0);
     return context.getImageData(0, 0, width, height);
   }
   const imageData = new ImageData(width, height);
-  for (let top = 0; top < height; top += rows) {
-    const sliceRows = Math.min(rows, height - top);
-    context.clearRect(0, 0, width, rows); // drawing blends with what is there: transparent pixels would not replace it
-    context.drawImage(bitmap, 0, top, width, sliceRows, 0, 0, width, sliceRows);
-    imageData.data.set(context.getImageData(0, 0, width, sliceRows).data, top * width * 4);
-    await nextTask();
+  for (const [top, rows] of slices) {
+    if (top > 0) await nextTask();
+    context.clearRect(0, 0, width, canvas.height); // drawing blends with what is there: transparent pixels would not replace it
+    context.drawImage(bitmap, 0, top, width, rows, 0, 0, width, rows);
+    imageData.data.set(context.getImageData(0, 0, width, rows).data, top * width * 4);
   }
   return imageData;
 }
-
 
 /**
  * A copy of an image's RGBA bytes, to transfer to a worker while the image stays drawable. One
