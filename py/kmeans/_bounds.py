@@ -239,23 +239,23 @@ class BoundedAssigner:
             self.offset += max_shift
             # The upper bound grows by the own center's move (and the offset's),
             # the runner-up's bound drops by its own center's move.
-            self.upper += np.take(shifts + max_shift, labels)
+            self.upper += (shifts + max_shift)[labels]
             if self.tracks_runner_ups:
-                self.runner_up_lower += np.take(max_shift - shifts, self.runner_up)
+                self.runner_up_lower += (max_shift - shifts)[self.runner_up]
         else:
             # A large offset would round small bounds away: fold it back in and
             # move the bounds one by one this time.
-            self.upper += np.take(shifts, labels) - self.offset
+            self.upper += shifts[labels] - self.offset
             self.lower -= self.offset + max_shift
             if self.tracks_runner_ups:
-                self.runner_up_lower -= self.offset + np.take(shifts, self.runner_up)
+                self.runner_up_lower -= self.offset + shifts[self.runner_up]
             self.offset = 0.0
 
     def _settle(self, centers, labels):
         """Recompute the rows the bounds cannot settle: own distance, runner-up, then every center."""
         half_gap = self._widen_down(0.5 * np.sqrt(center_gaps(centers)))
         lower = np.minimum(self.lower, self.runner_up_lower) if self.tracks_runner_ups else self.lower
-        bound = np.maximum(lower, np.take(half_gap, labels))
+        bound = np.maximum(lower, half_gap[labels])
         doubtful = np.flatnonzero(self.upper >= bound)
         if not doubtful.size:
             return

@@ -354,11 +354,13 @@ def nearest_three_expanded(X, centers):
 
 def own_distances(X, centers, labels):
     """Squared distance of each row to its own center, bit-identical to :func:`nearest_two`'s."""
-    # One 1-D take per feature: cheaper than gathering whole center rows.
-    dist = X[:, 0] - np.take(centers[:, 0], labels)
+    # One 1-D gather per feature: cheaper than gathering whole center rows. Indexing, not
+    # np.take: in WebAssembly take is about six times slower (a 1.4-million-row gather from
+    # 16 values: 10 ms against 1.7 ms in Pyodide 0.27.7), natively a little faster.
+    dist = X[:, 0] - centers[:, 0][labels]
     dist *= dist
     for j in range(1, X.shape[1]):
-        tmp = X[:, j] - np.take(centers[:, j], labels)
+        tmp = X[:, j] - centers[:, j][labels]
         tmp *= tmp
         dist += tmp
     return dist
