@@ -227,6 +227,34 @@ def test_lloyd_single_large_tol_stops_after_one_iteration():
     np.testing.assert_array_equal(labels, [0, 0, 1, 1])
 
 
+def test_lloyd_single_unfinished_keeps_the_last_e_step():
+    # finish=False (the quantizer's last level): no E-step after the stop on tol and no inertia; the
+    # labels and the assigner's bounds are those of the centers before the last update.
+    X, w, init = _toy()
+    labels, inertia, centers, n_iter = lloyd_single(X, w, init, max_iter=10, tol=1e9, finish=False)
+    assert inertia is None and n_iter == 1
+    np.testing.assert_allclose(centers, [[0.0], [20 / 3]])
+    np.testing.assert_array_equal(labels, [0, 1, 1, 1])  # nearest of the initial centers 0 and 1
+
+
+@pytest.mark.parametrize("tol", [0.0, 1.0], ids=["converged", "stopped-on-tol"])
+def test_unfinished_run_then_rounded_palette_equals_the_full_comparison(tol):
+    # What the quantizer does after an unfinished run: replace the centers by rounded ones.
+    X, centers = _clustered_points(8)
+    w = np.random.default_rng(9).integers(1, 9, X.shape[0]).astype(np.float64)
+    assigner = BoundedAssigner(X)
+    labels, _, fitted, _ = lloyd_single(X, w, centers, max_iter=100, tol=tol, assigner=assigner, finish=False)
+    full, _, expected_centers, _ = lloyd_single(X, w, centers, max_iter=100, tol=tol)
+    np.testing.assert_array_equal(fitted, expected_centers)
+    # On tol the run stops before its labels settle (4 of them differ here): the case that matters.
+    assert (labels != full).any() == (tol > 0)
+    rounded, relabel = np.unique(np.rint(fitted), axis=0, return_inverse=True)
+    relabel = relabel.reshape(-1)
+    labels = relabel[labels]
+    assigner.replace_centers(rounded, labels, relabel=relabel)
+    np.testing.assert_array_equal(labels, _run_assign(X, rounded)[0])
+
+
 def test_weighted_inertia_hand_checked():
     X = np.array([[0.0, 0.0], [3.0, 4.0], [10.0, 10.0]])
     centers = np.array([[0.0, 0.0], [10.0, 10.0]])

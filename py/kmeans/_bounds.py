@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._distances import EXPLICIT_BLOCK_ROWS, center_gaps, nearest_centers, own_distances, row_norms
+from ._distances import EXPLICIT_BLOCK_ROWS, center_gaps, gather_rows, nearest_centers, own_distances, row_norms
 
 
 class BoundedAssigner:
@@ -255,12 +255,13 @@ class BoundedAssigner:
         """Recompute the rows the bounds cannot settle: own distance, runner-up, then every center."""
         half_gap = self._widen_down(0.5 * np.sqrt(center_gaps(centers)))
         lower = np.minimum(self.lower, self.runner_up_lower) if self.tracks_runner_ups else self.lower
-        bound = np.maximum(lower, half_gap[labels])
+        gap = half_gap[labels]
+        bound = np.where(lower > gap, lower, gap)  # np.maximum, three times faster in WebAssembly
         doubtful = np.flatnonzero(self.upper >= bound)
         if not doubtful.size:
             return
         # Tighten the upper bound and the runner-up's to exact distances, then test again.
-        points = self.X[doubtful]
+        points = gather_rows(self.X, doubtful)
         own = self._widen_up(np.sqrt(own_distances(points, centers, labels[doubtful])))
         self.upper[doubtful] = own
         bound_here = bound[doubtful]
@@ -278,7 +279,7 @@ class BoundedAssigner:
         """Compare `rows` with every center, block by block, and store fresh bounds."""
         for start in range(0, rows.size, EXPLICIT_BLOCK_ROWS):
             block = rows[start : start + EXPLICIT_BLOCK_ROWS]
-            new_labels, best, runner_up, runner_up_sq, rest = nearest_centers(self.X[block], centers)
+            new_labels, best, runner_up, runner_up_sq, rest = nearest_centers(gather_rows(self.X, block), centers)
             if runner_up is None:
                 self.runner_up[block] = new_labels
                 self.runner_up_lower[block] = np.inf

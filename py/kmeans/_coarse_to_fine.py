@@ -54,9 +54,10 @@ class Fit(NamedTuple):
     centers: np.ndarray
     #: Lloyd iterations along the kept run, over all levels.
     n_iter: int
-    #: ndarray of shape (n_colours,) or None: each colour's label, after a coarse-to-fine fit.
+    #: ndarray of shape (n_colours,) or None: each colour's label, after a coarse-to-fine fit, against
+    #: the centers of the last E-step (before the last update: the quantizer replaces them anyway).
     labels: np.ndarray | None = None
-    #: The BoundedAssigner holding bounds valid for `labels`, or None. They make
+    #: The BoundedAssigner holding bounds valid for `labels` and those centers, or None. They make
     #: assigning the colours to nearby centers (the rounded palette) cheap.
     assigner: BoundedAssigner | None = None
 
@@ -192,7 +193,7 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
     labels, _inertia, centers, n_iter, assigner = primed_lloyd(
         colours, weights, centers, parent, parent_of_colour,
         max_iter=max_iter, tol=absolute_tol, callback=_shifted(callback, done),
-        callback_inertia=callback_inertia,
+        callback_inertia=callback_inertia, finish=False,
     )
     return Fit(centers, done + n_iter, labels, assigner)
 
@@ -210,17 +211,18 @@ def _fit_bins_and_heaviest(colours, weights, n_clusters, coarse, *, rng, max_ite
     labels, _inertia, centers, n_iter = lloyd_single(
         colours, weights, centers, max_iter=max_iter, tol=absolute_tol,
         callback=_shifted(callback, model.n_iter_), assigner=assigner,
-        callback_inertia=callback_inertia,
+        callback_inertia=callback_inertia, finish=False,
     )
     return Fit(centers, model.n_iter_ + n_iter, labels, assigner)
 
 
 def primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter, tol, callback=None,
-                 callback_inertia=True):
+                 callback_inertia=True, finish=True):
     """Lloyd's algorithm on `points`, its first E-step primed from the coarser level `parent`.
 
     `parent` is a :class:`Histogram` whose bins contain the points
-    (`parent_of_point` says which); `tol` is absolute.
+    (`parent_of_point` says which); `tol` is absolute; `finish` is
+    :func:`kmeans._lloyd.lloyd_single`'s.
 
     Returns labels, inertia, centers, n_iter (as :func:`kmeans._lloyd.lloyd_single`)
     and the assigner, which keeps bounds valid for the returned labels.
@@ -229,7 +231,7 @@ def primed_lloyd(points, weights, centers, parent, parent_of_point, *, max_iter,
     labels_init = assigner.prime_from_parent(centers, parent.means, parent.radius, parent_of_point)
     labels, inertia, centers, n_iter = lloyd_single(
         points, weights, centers, max_iter=max_iter, tol=tol, callback=callback,
-        assigner=assigner, labels_init=labels_init, callback_inertia=callback_inertia,
+        assigner=assigner, labels_init=labels_init, callback_inertia=callback_inertia, finish=finish,
     )
     return labels, inertia, centers, n_iter, assigner
 

@@ -84,6 +84,7 @@ def lloyd_single(
     assigner=None,
     labels_init=None,
     callback_inertia: bool = True,
+    finish: bool = True,
 ):
     """One run of Lloyd's algorithm from `centers_init`.
 
@@ -120,11 +121,18 @@ def lloyd_single(
     callback_inertia : bool, default=True
         False passes None as the callback's inertia: with bounds, the exact
         inertia costs a pass over the data that a progress report need not pay.
+    finish : bool, default=True
+        False leaves out what a caller that goes on to replace the centers
+        (the quantizer's rounded palette) does not need, two passes over the
+        data: the last E-step after a stop on `tol`, so the labels may be
+        those of the centers before the last update (the assigner's bounds
+        describe them, and its next E-step starts from there), and the
+        inertia (None).
 
     Returns
     -------
     labels : ndarray of shape (n_samples,), dtype intp
-    inertia : float
+    inertia : float, or None when not `finish`
     centers : ndarray of shape (n_clusters, n_features)
     n_iter : int
     """
@@ -165,6 +173,8 @@ def lloyd_single(
         if center_shift_total <= tol or stop_requested:
             break
         labels_old[:] = labels
+    if not finish:
+        return labels, None, centers, n_iter
     if not strict_convergence:
         # The labels were computed against the centers before the last
         # update; one more E-step makes them consistent with what we return.
