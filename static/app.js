@@ -6,7 +6,10 @@
 import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { ACCEPTED_FORMATS, copyPixels, decodeImage, outputName } from "./images.js";
-import { clearCanvas, drawImageDataInSlices, drawPalette, drawRgba, drawRgbaInSlices, highlightEntry, paletteToRgba } from "./draw.js";
+import {
+  clearCanvas, drawImageDataInSlices, drawPalette, drawRgba, drawRgbaInSlices, highlightEntry, nextTask, paletteToRgba,
+  sizeCanvas,
+} from "./draw.js";
 import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
 import {
@@ -277,7 +280,7 @@ async function run() {
     say(`Compressing “${name}” to ${nColors} colours…`);
     const started = performance.now();
 
-    const quantized = await quantizeImage(client, imageData, {
+    const request = quantizeImage(client, imageData, {
       nColors,
       seed,
       maxIter,
@@ -295,6 +298,15 @@ async function run() {
         say(`Compressing “${name}” to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
+    // While the worker computes, the result's canvases take their memory (a photo's worth each), so
+    // drawing the result does not wait for it. In the next task: the worker gets the request only once
+    // this one ends.
+    nextTask().then(() => {
+      if (signal.aborted || current?.imageData !== imageData) return;
+      sizeCanvas(ui.result, width, height);
+      compare.prepareResult(width, height);
+    });
+    const quantized = await request;
     await drawRgbaInSlices(ui.result, quantized.rgba, width, height);
     await compare.updateResult();
     if (signal.aborted) return; // another image or Cancel while it was drawn

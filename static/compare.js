@@ -10,7 +10,7 @@
  *
  * State for tests: #compare's data-zoom (the scale shown), data-split (percent) and data-pan ("x,y").
  */
-import { copyCanvas } from "./draw.js";
+import { copyCanvas, sizeCanvas } from "./draw.js";
 
 /** Pointer within this many CSS pixels of the line drags the line, not the image. */
 const LINE_GRAB = 24;
@@ -123,6 +123,16 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     render();
   }
 
+  /**
+   * Make room for a result of width x height while it is computed (see sizeCanvas): a new size is
+   * taken while the result is hidden, the size of the one on screen is kept.
+   * @param {number} width
+   * @param {number} height
+   */
+  function prepareResult(width, height) {
+    if (shownResult.hidden) sizeCanvas(shownResult, width, height);
+  }
+
   /** @type {{mode: "line" | "pan", x: number, y: number, panX: number, panY: number} | null} */
   let drag = null;
   viewport.addEventListener("pointerdown", (event) => {
@@ -162,5 +172,5 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     render();
   });
   window.addEventListener("resize", render);
-  return { update, updateResult, render };
+  return { update, updateResult, prepareResult, render };
 }

@@ -45,13 +45,34 @@ export async function drawImageDataInSlices(canvas, imageData) {
  */
 export async function copyCanvas(from, to) {
   const { width, height } = from;
-  return inSlices(to, width, height, (context, top, rows) =>
-    context.drawImage(from, 0, top, width, rows, 0, top, width, rows));
+  return inSlices(to, width, height, (context, top, rows) => {
+    context.clearRect(0, top, width, rows); // `to` may keep an earlier image (sizeCanvas), and drawImage blends
+    context.drawImage(from, 0, top, width, rows, 0, top, width, rows);
+  });
 }
 
 /**
- * Size `canvas` to width x height and call draw(context, top, rows) for each slice of rows, giving the
- * page a turn between slices.
+ * Give `canvas` the size width x height. A canvas that has it already keeps its pixels and its memory:
+ * setting the size always clears a canvas and lets its memory go, and a photo-sized canvas takes tens of
+ * milliseconds to get it back at its next drawing. A canvas that changes size takes its memory now (one
+ * pixel is drawn), so that a drawing later, such as a result the worker is still computing, does not wait
+ * for it.
+ * @param {HTMLCanvasElement} canvas
+ * @param {number} width
+ * @param {number} height
+ */
+export function sizeCanvas(canvas, width, height) {
+  if (canvas.width === width && canvas.height === height) return;
+  canvas.width = width;
+  canvas.height = height;
+  if (width && height) {
+    /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).putImageData(new ImageData(1, 1), 0, 0);
+  }
+}
+
+/**
+ * Size `canvas` to width x height ({@link sizeCanvas}) and call draw(context, top, rows) for each slice
+ * of rows, giving the page a turn between slices. Each slice's pixels are all replaced.
  * @param {HTMLCanvasElement} canvas
  * @param {number} width
  * @param {number} height
@@ -60,8 +81,7 @@ export async function copyCanvas(from, to) {
 async function inSlices(canvas, width, height, draw) {
   const token = {};
   drawings.set(canvas, token);
-  canvas.width = width;
-  canvas.height = height;
+  sizeCanvas(canvas, width, height);
   if (!width || !height) return true;
   const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
   for (const [top, rows] of rowSlices(width, height)) {

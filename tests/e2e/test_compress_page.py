@@ -338,6 +338,34 @@ def test_the_compare_view_zooms_splits_and_shows_the_score(app):
     assert app.locator("#side-by-side").is_visible() and compare.is_hidden()
 
 
+def test_a_run_again_on_the_same_image_replaces_every_pixel_of_the_last_result(app):
+    """The result canvases keep their size (and memory) between runs on one image: nothing of the
+    first result may show through the second, not even where the image is see-through."""
+    rng = np.random.default_rng(11)
+    rgba = rng.integers(0, 256, (90, 150, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(np.arange(150) < 50, 0, np.where(np.arange(150) < 100, 128, 255))[None, :]
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    compress(app, "glass.png", buffer.getvalue(), k=12, seed=0)
+    first = canvas_pixels(app, "result")
+    app.fill("#k", "3")
+    record_states(app)
+    app.click("#run")
+    app.wait_for_function("() => window.stateLog.includes('running') && " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    assert app.get_attribute("body", "data-state") == "done", app.text_content("#status")
+    expected = web.quantize(rgba.tobytes(), 150, 90, n_colors=3, seed=0)
+    expected_image = expected["palette"].reshape(-1, 4)[expected["indices"]].reshape(rgba.shape)
+    assert not np.array_equal(first, expected_image)
+    for canvas in ("result", "compare-result"):
+        got = canvas_pixels(app, canvas).astype(int)
+        # Drawn over the first result, a half see-through pixel would come out 3/4 opaque and mixed.
+        assert np.array_equal(got[..., 3], expected_image[..., 3]), canvas
+        visible = expected_image[..., 3] > 0
+        assert np.array_equal(got[:, 100:], expected_image[:, 100:]), canvas  # the opaque third, exactly
+        # A canvas keeps see-through pixels premultiplied, so their colours come back rounded.
+        assert np.abs(got[visible][:, :3] - expected_image[visible][:, :3]).max() <= 3, canvas
+
+
 def test_the_compare_view_paints_the_original_left_of_the_line_and_the_result_right(app):
     png = make_png(200, 120, seed=7)
     compress(app, "compare.png", png, k=8, seed=0)
