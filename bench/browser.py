@@ -2,7 +2,8 @@
 
 Run by hand (not in CI), after the tests' dependencies are installed:
 
-    python bench/browser.py                  # 12 MP photo, K=16
+    python bench/browser.py                  # 12 MP, K=16, two photos (china, flower)
+    python bench/browser.py --photos china   # one of them
     python bench/browser.py --size 2000x1500 --k 16 64
 
 It builds dist/ with scikit-learn added (into a temporary folder), serves it
@@ -10,10 +11,11 @@ on localhost, and in headless Chromium measures:
 
 - the page's time from navigation to data-state=ready, cold (new profile)
   and warm (same profile, second visit), and the bytes of the first visit;
-- on the same pixels: the page itself, as a user meets it (the photo chosen
-  once the worker has warmed up, then again), timed from the pixels sent
-  to the worker to the result drawn (the page's ``kmeans:quantize``
-  performance measure); ``kmeans.web.quantize`` plus drawing in a fresh
+- on each photo's pixels: the page itself, as a user meets it (the photo
+  chosen once the worker has warmed up, then again, and in a new page as
+  soon as it is ready, while the worker still warms up), timed from the
+  pixels sent to the worker to the result drawn (the page's
+  ``kmeans:quantize`` performance measure); ``kmeans.web.quantize`` plus drawing in a fresh
   Pyodide with no warm-up; and scikit-learn's ``KMeans(n_init=1)`` on the
   pixels in a fresh Pyodide. Each with its SSE, its ratio to the best
   known (scikit-learn n_init=10 on the weighted distinct colours, run
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import re
 import sys
@@ -50,14 +53,14 @@ CHROMIUM_ARGS = [
 
 # Runs in the page: boot a fresh Pyodide, decode the photo, run one method, report numbers.
 RUN_IN_PAGE = """
-async ({method, k, packages}) => {
+async ({method, k, packages, photo}) => {
   const base = new URL('../../pyodide/', location.href).href;
   const { loadPyodide } = await import(base + 'pyodide.mjs');
   const pyodide = await loadPyodide({ indexURL: base });
   await pyodide.loadPackage(packages);
   const zip = await (await fetch(new URL('../kmeans.zip', location.href))).arrayBuffer();
   pyodide.unpackArchive(zip, 'zip');
-  const bitmap = await createImageBitmap(await (await fetch('photo.png')).blob());
+  const bitmap = await createImageBitmap(await (await fetch(photo)).blob());
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const context = canvas.getContext('2d');
   context.drawImage(bitmap, 0, 0);
@@ -110,11 +113,16 @@ sse = float(((palette[model.labels_] - X) ** 2).sum())
 """
 
 
-def make_photo(width, height) -> bytes:
-    """The sample photo upscaled to width x height, as a PNG (lossless, so every decoder agrees)."""
+#: scikit-learn's two sample photos (640x427), upscaled: a scene (1.4 M distinct colours at 12 MP) and a
+#: close-up (0.7 M), which converge differently.
+PHOTOS = ("china", "flower")
+
+
+def make_photo(width, height, name="china") -> bytes:
+    """A sample photo upscaled to width x height, as a PNG (lossless, so every decoder agrees)."""
     from sklearn.datasets import load_sample_image
 
-    picture = Image.fromarray(load_sample_image("china.jpg")).resize((width, height), Image.LANCZOS)
+    picture = Image.fromarray(load_sample_image(f"{name}.jpg")).resize((width, height), Image.LANCZOS)
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=92)  # JPEG artefacts: realistic distinct colours
     buffer = io.BytesIO(_png(Image.open(buffer).convert("RGB")))
@@ -198,18 +206,21 @@ MARK_CHOSEN_AND_DONE = """
 """
 
 
-def run_page(playwright, url, k, png, runs=2, defaults=False):
+def run_page(playwright, url, k, png, runs=2, defaults=False, wait_for_warm_up=True):
     """The page as a user meets it: wait for the warm-up, choose the photo, read the page's own measure.
 
     With `defaults`, the page's default dithering and colour space; else plain K-means. A row's
     ``done_seconds`` runs from the file chosen (the input's change event) to the PNG ready (decode,
-    score and PNG included).
+    score and PNG included). Without `wait_for_warm_up` the photo is chosen as soon as the page is
+    ready, while the worker still warms up.
     """
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
     page = browser.new_page()
     started = time.perf_counter()
     page.goto(url)
-    page.wait_for_function("() => document.body.dataset.warm === 'true'", timeout=120_000)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=120_000)
+    if wait_for_warm_up:
+        page.wait_for_function("() => document.body.dataset.warm === 'true'", timeout=120_000)
     warm = time.perf_counter() - started
     page.fill("#k", str(k))
     if not defaults:
@@ -226,17 +237,22 @@ def run_page(playwright, url, k, png, runs=2, defaults=False):
         seconds = page.evaluate("() => performance.getEntriesByName('kmeans:quantize').at(-1).duration") / 1000
         rows.append({"seconds": seconds, "done_seconds": done, "sse": page.evaluate(CANVAS_SSE),
                      "n_iter": int(re.search(r"Iterations\s*(\d+)", page.text_content("#stats")).group(1)),
-                     "warm_seconds": warm})
+                     "warm_seconds": warm, "warm_when_chosen": page.get_attribute("body", "data-warm") == "true"})
     browser.close()
     return rows
 
 
-def run_method(playwright, url, method, k):
+def _median_row(rows):
+    """The row of median time among `rows` (an odd count gives a row that was measured)."""
+    return sorted(rows, key=lambda row: row["seconds"])[(len(rows) - 1) // 2]
+
+
+def run_method(playwright, url, method, k, photo="photo.png"):
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
     page = browser.new_page(bypass_csp=True)
     page.goto(url + "static/bench/blank.txt")
     packages = ["numpy"] if method == "ours" else ["numpy", "scikit-learn"]
-    result = page.evaluate(RUN_IN_PAGE, {"method": method, "k": k, "packages": packages})
+    result = page.evaluate(RUN_IN_PAGE, {"method": method, "k": k, "packages": packages, "photo": photo})
     browser.close()
     return result
 
@@ -264,6 +280,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="4000x3000", help="photo size WIDTHxHEIGHT (default 12 MP)")
     parser.add_argument("--k", type=int, nargs="+", default=[16])
+    parser.add_argument("--photos", nargs="+", choices=PHOTOS, default=list(PHOTOS))
+    parser.add_argument("--again", type=int, default=5, help="runs of the same photo after the first (median)")
     parser.add_argument("--skip-sklearn", action="store_true")
     parser.add_argument("--defaults", action="store_true",
                         help="only the page with its defaults (dithering, OKLab), against the same run natively")
@@ -276,31 +294,36 @@ def main(argv=None):
         bench = out / "static" / "bench"
         bench.mkdir()
         (bench / "blank.txt").write_text("benchmark page\n")
-        png = make_photo(width, height)
-        (bench / "photo.png").write_bytes(png)
+        photos = {name: make_photo(width, height, name) for name in args.photos}
+        for name, png in photos.items():
+            (bench / f"{name}.png").write_bytes(png)
         server, url = serve(out)
         try:
             with sync_playwright() as playwright:
                 (cold, cold_bytes), (warm, warm_bytes) = time_to_ready(playwright, url, str(Path(folder) / "profile"))
                 print(f"Page start: ready in {cold:.2f} s cold ({cold_bytes / 1e6:.1f} MB transferred), "
                       f"{warm:.2f} s on a repeat visit ({warm_bytes / 1e6:.1f} MB transferred)\n")
-                for k in args.k:
+                for (photo, png), k in itertools.product(photos.items(), args.k):
                     if args.defaults:
                         page_defaults(playwright, url, k, png, width, height)
                         continue
                     best = best_known_sse(png, k)
-                    first, second = run_page(playwright, url, k, png)
+                    runs = run_page(playwright, url, k, png, runs=1 + args.again)
+                    early = run_page(playwright, url, k, png, runs=1, wait_for_warm_up=False)[0]
                     rows = [
-                        ("ours: the page, first photo after the warm-up", first),
-                        ("ours: the page, the photo again", second),
+                        ("ours: the page, first photo after the warm-up", runs[0]),
+                        (f"ours: the page, the photo again (median of {args.again})", _median_row(runs[1:])),
+                        ("ours: the page, photo chosen at ready" + ("" if early["warm_when_chosen"] else
+                                                                    " (warm-up not finished)"), early),
                         ("ours: kmeans.web.quantize + draw, fresh Pyodide, no warm-up",
-                         run_method(playwright, url, "ours", k)),
+                         run_method(playwright, url, "ours", k, f"{photo}.png")),
                     ]
                     if not args.skip_sklearn:
-                        rows.append(("scikit-learn KMeans(n_init=1) in Pyodide", run_method(playwright, url, "sklearn", k)))
-                    print(f"### {width}x{height} ({width * height / 1e6:.1f} MP), K={k}, in Chromium + Pyodide\n")
+                        rows.append(("scikit-learn KMeans(n_init=1) in Pyodide",
+                                     run_method(playwright, url, "sklearn", k, f"{photo}.png")))
+                    print(f"### {photo}, {width}x{height} ({width * height / 1e6:.1f} MP), K={k}, in Chromium + Pyodide\n")
                     reference = rows[-1][1] if not args.skip_sklearn else None
-                    print(f"(the page was warm {first['warm_seconds']:.1f} s after navigation)\n")
+                    print(f"(the page was warm {runs[0]['warm_seconds']:.1f} s after navigation)\n")
                     print("| method | time (s) | speed vs scikit-learn | iterations | SSE / best known | peak wasm memory (MB) |")
                     print("| --- | ---: | ---: | ---: | ---: | ---: |")
                     for name, row in rows:
@@ -308,7 +331,7 @@ def main(argv=None):
                         heap = f"{row['heap_after'] / 2**20:.0f}" if "heap_after" in row else "–"
                         print(f"| {name} | {row['seconds']:.2f} | {speed} | {row['n_iter']} | "
                               f"{row['sse'] / best:.4f} | {heap} |")
-                    print("\n" + json.dumps({name: row for name, row in rows}))
+                    print("\n" + json.dumps({name: row for name, row in rows}) + "\n")
         finally:
             server.shutdown()
 

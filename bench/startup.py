@@ -8,17 +8,22 @@ Run by hand (not in CI), after the tests' dependencies are installed:
 It builds dist/ into a temporary folder and adds ``bare/``: a page whose module
 worker only runs ``loadPyodide(); loadPackage('numpy'); import numpy`` from
 the site's own ``pyodide/`` files (so it gets the same compiled standard
-library and NumPy), and sets ``data-state=ready`` when done. Each page gets its
+library and NumPy), and sets ``data-state=ready`` when done. It also adds
+``shipped/``, the same bare page on Pyodide's files as Pyodide ships them
+(sources only, as a build with ``compile_stdlib=False`` copies them): the
+boot issue 12 measured (1.95 s), against which its 0.6x target means "about
+1.2 s here". Each page gets its
 own persistent profile (HTTP cache and V8's code cache live between visits, as
 for a returning visitor); the first visit is timed apart, then repeat visits
 alternate between the two pages. Times run from navigation to
 ``data-state=ready``. Issue 12's targets: a repeat visit at most 0.6x the bare page,
-a first visit at most 1.0x.
+a first visit at most 1.0x; both are given against each bare page.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -80,10 +85,18 @@ def main(argv=None) -> None:
         (site / "bare" / "index.html").write_text(BARE_HTML)
         (site / "bare" / "bare.js").write_text(BARE_JS)
         (site / "bare" / "bare-worker.js").write_text(BARE_WORKER_JS)
+        # The bare page again, on the files as Pyodide ships them (from a build that compiles nothing).
+        shipped = temp / "shipped-site"
+        build.build(shipped, repo=REPO, compile_stdlib=False, log=lambda *a, **k: None)
+        shutil.copytree(shipped / "pyodide", site / "shipped-pyodide")
+        (site / "shipped").mkdir()
+        (site / "shipped" / "index.html").write_text(BARE_HTML)
+        (site / "shipped" / "bare.js").write_text(BARE_JS)
+        (site / "shipped" / "bare-worker.js").write_text(BARE_WORKER_JS.replace("../pyodide/", "../shipped-pyodide/"))
         server = build.make_server(site, "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         root = f"http://127.0.0.1:{server.server_address[1]}/"
-        pages = {"bare": root + "bare/", "ours": root}
+        pages = {"shipped": root + "shipped/", "bare": root + "bare/", "ours": root}
         first, repeat = {}, {name: [] for name in pages}
         with sync_playwright() as playwright:
             for name, url in pages.items():
@@ -92,15 +105,17 @@ def main(argv=None) -> None:
                 for name, url in pages.items():
                     repeat[name].append(visit(playwright, temp / f"profile-{name}", url)[0])
         server.shutdown()
-    print(f"{'page':>6} {'first visit':>12} {'MB':>6} {'repeat (median)':>16} {'range':>14}")
+    print(f"{'page':>7} {'first visit':>12} {'MB':>6} {'repeat (median)':>16} {'range':>14}")
     for name in pages:
         seconds, sent = first[name]
         times = repeat[name]
-        print(f"{name:>6} {seconds:>11.2f}s {sent / 1e6:>6.1f} {statistics.median(times):>15.2f}s "
+        print(f"{name:>7} {seconds:>11.2f}s {sent / 1e6:>6.1f} {statistics.median(times):>15.2f}s "
               f"{min(times):>6.2f}–{max(times):.2f}s")
-    ratio_first = first["ours"][0] / first["bare"][0]
-    ratio_repeat = statistics.median(repeat["ours"]) / statistics.median(repeat["bare"])
-    print(f"ours / bare: first visit {ratio_first:.2f}x (target <= 1.0), repeat {ratio_repeat:.2f}x (target <= 0.6)")
+    for bare in ("shipped", "bare"):
+        ratio_first = first["ours"][0] / first[bare][0]
+        ratio_repeat = statistics.median(repeat["ours"]) / statistics.median(repeat[bare])
+        print(f"ours / {bare}: first visit {ratio_first:.2f}x (target <= 1.0), "
+              f"repeat {ratio_repeat:.2f}x (target <= 0.6)")
 
 
 if __name__ == "__main__":

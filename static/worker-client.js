@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * The page's half of the worker protocol (see protocol.js). The only file that creates the worker or
- * posts to it. Requests run one at a time; cancel() terminates the worker (Python cannot be
+ * The page's half of the worker protocol (see protocol.js). The only file that posts to the worker; it
+ * creates the worker too, or takes the one the page started early (early-worker.js). Requests run one at a time; cancel() terminates the worker (Python cannot be
  * interrupted without cross-origin isolation, which a static host cannot give) and boots a new one.
  */
+import { takeEarlyWorker } from "./early-worker.js";
 import { NO_WARM_UP, REPLY } from "./protocol.js";
 
 export class WorkerClient {
@@ -34,16 +35,19 @@ export class WorkerClient {
     this.bootFailures = 0;
   }
 
-  /** Create the worker if there is none (boots Pyodide in it). */
+  /**
+   * Create the worker if there is none (boots Pyodide in it). A client that warms up first takes the
+   * worker the page started early, if any (early-worker.js), and what it said meanwhile.
+   */
   start() {
     if (this.worker) return;
-    const worker = new Worker(new URL("./worker.js", import.meta.url), {
-      type: "module",
-      name: this.warmUp ? "" : NO_WARM_UP,
-    });
-    worker.onmessage = (event) => this.receive(event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
+    const early = this.warmUp ? takeEarlyWorker() : null;
+    const worker = early
+      ? early.worker
+      : new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: this.warmUp ? "" : NO_WARM_UP });
+    /** @param {{message?: string, preventDefault?: () => void}} event */
+    const failed = (event) => {
+      event.preventDefault?.();
       // Its state is unknown: the next request gets a fresh worker.
       if (this.worker === worker) {
         worker.terminate();
@@ -51,7 +55,11 @@ export class WorkerClient {
       }
       this.failAll(new Error(`the worker failed: ${event.message || "could not start"}`));
     };
+    worker.onmessage = (event) => this.receive(event.data);
+    worker.onerror = failed;
     this.worker = worker;
+    for (const message of early ? early.messages : []) this.receive(message);
+    if (early?.error) failed(early.error);
   }
 
   /** @param {any} message */

@@ -1,4 +1,4 @@
-"""The page's pure modules, run by Node.js: settings.js, pool.js, zip.js and images.js.
+"""The page's pure modules, run by Node.js: settings.js, pool.js, zip.js, images.js, worker-client.js.
 
 They decide what a shared link sets, how many Pyodide workers a device gets and
 what the zip of a batch holds, with no DOM; so they are checked here, exactly as
@@ -30,8 +30,8 @@ def run_module(body: str):
     node = shutil.which("node")
     assert node, "Node.js is needed (it comes with npm, which the build needs)"
     imports = "\n".join(
-        f"import * as {name} from {json.dumps((STATIC / f'{name}.js').as_uri())};"
-        for name in ("settings", "pool", "zip", "images")
+        f"import * as {name.replace('-', '_')} from {json.dumps((STATIC / f'{name}.js').as_uri())};"
+        for name in ("settings", "pool", "zip", "images", "worker-client", "early-worker")
     )
     script = f"{imports}\nconst result = await (async () => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(result));"
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True)
@@ -181,6 +181,63 @@ def test_the_extra_workers_stop_when_the_batch_has_been_idle():
     """)
     assert found["ms"] == [30_000, 30_000]
     assert found["stopped"] == ["second", "third"] and found["left"] == ["page"]  # the page's own stays
+
+
+# -- early-worker.js and worker-client.js ---------------------------------------------------------
+
+
+def test_the_client_takes_the_worker_started_early_with_what_it_said_meanwhile():
+    found = run_module("""
+        const created = [];
+        globalThis.Worker = class {
+            constructor(url, options) { this.url = String(url); this.options = options; created.push(this); }
+            postMessage() {}
+            terminate() {}
+        };
+        early_worker.startEarlyWorker();
+        early_worker.startEarlyWorker();  // once
+        const worker = created[0];
+        // The worker speaks before the page's modules have run: its boot steps are kept, in order.
+        for (const stage of ["runtime", "numpy", "ready"]) {
+            worker.onmessage({ data: { id: null, type: "status", payload: { stage } } });
+        }
+        const seen = [];
+        const client = new worker_client.WorkerClient({ onStatus: ({ stage }) => seen.push(stage), onBootError: () => {} });
+        client.start();
+        worker.onmessage({ data: { id: null, type: "status", payload: { stage: "warm" } } });  // now the client's
+        const extra = new worker_client.WorkerClient({ onStatus: () => {}, onBootError: () => {}, warmUp: false });
+        extra.start();  // a batch's extra worker: a new one, never the early one
+        const again = new worker_client.WorkerClient({ onStatus: () => {}, onBootError: () => {} });
+        again.start();  // the early worker is given once
+        return {
+            created: created.map((w) => [w.url.split("/").pop(), w.options.name]),
+            taken: client.worker === worker, seen, startedAfter: (early_worker.startEarlyWorker(), created.length),
+        };
+    """)
+    assert found["created"] == [["worker.js", ""], ["worker.js", "no-warm-up"], ["worker.js", ""]]
+    assert found["taken"] and found["seen"] == ["runtime", "numpy", "ready", "warm"]
+    assert found["startedAfter"] == 3  # once taken, never started again
+
+
+def test_a_worker_that_failed_before_the_client_took_it_is_replaced():
+    found = run_module("""
+        const created = [];
+        globalThis.Worker = class {
+            constructor() { this.terminated = false; created.push(this); }
+            postMessage(message) { this.sent = message; }
+            terminate() { this.terminated = true; }
+        };
+        early_worker.startEarlyWorker();
+        created[0].onerror({ message: "could not start", preventDefault() {} });
+        const client = new worker_client.WorkerClient({ onStatus: () => {}, onBootError: () => {} });
+        client.start();
+        const request = client.request("quantize", {});
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        return { first: created[0].terminated, count: created.length, sent: created[1]?.sent?.type ?? null,
+                 settled: await Promise.race([request.then(() => "resolved", () => "rejected"), Promise.resolve("pending")]) };
+    """)
+    # The failed early worker is dropped; the request goes to a fresh one.
+    assert found == {"first": True, "count": 2, "sent": "quantize", "settled": "pending"}
 
 
 # -- images.js ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from kmeans import web
 from kmeans.options import PAGE_MAX_MEGAPIXELS
 from PIL import Image
 
-from .conftest import RUN_TIMEOUT_MS
+from .conftest import BOOT_TIMEOUT_MS, RUN_TIMEOUT_MS
 
 DONE_OR_ERROR = "['done', 'error'].includes(document.body.dataset.state)"
 
@@ -95,6 +95,25 @@ def test_first_visit_shows_the_sample_and_is_ready(app):
     # After "ready" the worker warms up in steps, then says so; the page stays usable throughout.
     app.wait_for_function("() => document.body.dataset.warm === 'true'", timeout=60_000)
     assert app.get_attribute("body", "data-state") == "ready"
+
+
+def test_python_boots_once_in_the_worker_the_first_script_started(page, site_url):
+    """start.js starts the worker before the page's modules have loaded; the page takes it over."""
+    workers = []
+    page.on("worker", lambda worker: workers.append(worker.url))
+    page.goto(site_url)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'", timeout=BOOT_TIMEOUT_MS)
+    # One worker: had the page's client not taken the early one over, there would be two booting.
+    assert [url.rsplit("/", 1)[-1] for url in workers] == ["worker.js"]
+    assert len(page.workers) == 1
+    scripts = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter((entry) => entry.initiatorType === 'script' || entry.initiatorType === 'other' || entry.initiatorType === 'link')
+        .map((entry) => entry.name.split('/').pop())""")
+    assert {"start.js", "early-worker.js", "app.js"} <= set(scripts)
+    # And it works: the sample photo compresses.
+    page.click("#run")
+    page.wait_for_function("() => " + DONE_OR_ERROR, timeout=RUN_TIMEOUT_MS)
+    assert page.get_attribute("body", "data-state") == "done", page.text_content("#status")
 
 
 def test_result_matches_cpython_pixel_for_pixel(app):
