@@ -197,7 +197,10 @@ MARK_CHOSEN_AND_DONE = """
 () => {
   document.body.dataset.state = 'waiting';
   document.getElementById('image-input').addEventListener(
-    'change', () => { window.benchChosen = performance.now(); }, { once: true, capture: true });
+    'change', () => {
+      window.benchChosen = performance.now();
+      window.benchWarmWhenChosen = document.body.dataset.warm === 'true';
+    }, { once: true, capture: true });
   const observer = new MutationObserver(() => {
     if (document.body.dataset.state === 'done') { window.benchDone = performance.now(); observer.disconnect(); }
   });
@@ -237,7 +240,7 @@ def run_page(playwright, url, k, png, runs=2, defaults=False, wait_for_warm_up=T
         seconds = page.evaluate("() => performance.getEntriesByName('kmeans:quantize').at(-1).duration") / 1000
         rows.append({"seconds": seconds, "done_seconds": done, "sse": page.evaluate(CANVAS_SSE),
                      "n_iter": int(re.search(r"Iterations\s*(\d+)", page.text_content("#stats")).group(1)),
-                     "warm_seconds": warm, "warm_when_chosen": page.get_attribute("body", "data-warm") == "true"})
+                     "warm_seconds": warm, "warm_when_chosen": page.evaluate("() => window.benchWarmWhenChosen")})
     browser.close()
     return rows
 
