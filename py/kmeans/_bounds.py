@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._distances import EXPLICIT_BLOCK_ROWS, center_gaps, gather_rows, nearest_centers, own_distances, row_norms
+from ._selects import larger
 
 
 class BoundedAssigner:
@@ -255,8 +256,7 @@ class BoundedAssigner:
         """Recompute the rows the bounds cannot settle: own distance, runner-up, then every center."""
         half_gap = self._widen_down(0.5 * np.sqrt(center_gaps(centers)))
         lower = np.minimum(self.lower, self.runner_up_lower) if self.tracks_runner_ups else self.lower
-        gap = half_gap[labels]
-        bound = np.where(lower > gap, lower, gap)  # np.maximum, three times faster in WebAssembly
+        bound = larger(lower, half_gap[labels])
         doubtful = np.flatnonzero(self.upper >= bound)
         if not doubtful.size:
             return

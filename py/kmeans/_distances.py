@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._selects import smaller
+
 #: Data with at most this many features uses the explicit, platform-exact
 #: distance kernel; wider data uses a matrix product.
 EXPLICIT_MAX_FEATURES = 8
@@ -215,7 +217,6 @@ def nearest_two_explicit(X, centers):
     dist = np.empty(size)
     tmp = np.empty(size)
     closer = np.empty(size, dtype=bool)
-    beats_second = np.empty(size, dtype=bool)
     for k, center in enumerate(centers):
         np.subtract(columns[0], center[0], out=dist)
         np.multiply(dist, dist, out=dist)
@@ -227,10 +228,9 @@ def nearest_two_explicit(X, centers):
             best[...] = dist
             continue
         np.less(dist, best, out=closer)  # strictly: a tie keeps the lower index
-        np.less(dist, second, out=beats_second)
-        # np.where, not np.minimum, np.copyto(where=) or np.putmask: in WebAssembly those are
-        # three to six times slower than a select (distances are never NaN).
-        second = np.where(closer, best, np.where(beats_second, dist, second))
+        # Selects, not np.minimum, np.copyto(where=) or np.putmask (see kmeans._selects; distances
+        # are never NaN).
+        second = np.where(closer, best, smaller(dist, second))
         best = np.where(closer, dist, best)
         labels = np.where(closer, k, labels)
     return labels, best, second

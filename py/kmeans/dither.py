@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._distances import nearest_two
+from ._selects import larger, smaller
 
 #: Errors (per channel, 0-255 units) below this are not diffused: flat areas stay flat.
 TINY_ERROR = 2.0
@@ -96,9 +97,9 @@ def diffusion_map(rgb) -> np.ndarray:
         smooth = _smoothness(np.pad(luma, ((0, 0), (1, 1)), mode="edge"))
         # Erode: a pixel next to an edge gets that edge's (low) value too (rows, then columns).
         band = smooth[np.clip(np.arange(top - 1, bottom + 1), 0, height - 1) - first]
-        across = np.minimum(np.minimum(band[:-2], band[1:-1]), band[2:])
+        across = smaller(smaller(band[:-2], band[1:-1]), band[2:])
         across = np.pad(across, ((0, 0), (1, 1)), mode="edge")
-        np.minimum(np.minimum(across[:, :-2], across[:, 1:-1]), across[:, 2:], out=eroded[top:bottom])
+        eroded[top:bottom] = smaller(smaller(across[:, :-2], across[:, 1:-1]), across[:, 2:])
     return eroded
 
 
@@ -117,7 +118,7 @@ def _smoothness(padded) -> np.ndarray:
     centre = padded[1:-1, 1:-1]
     horizontal = np.abs(padded[1:-1, :-2] + padded[1:-1, 2:] - 2 * centre)
     vertical = np.abs(padded[:-2, 1:-1] + padded[2:, 1:-1] - 2 * centre)
-    contrast = np.maximum(horizontal, vertical) * np.float32(EDGE_GAIN / 255.0)
+    contrast = larger(horizontal, vertical) * np.float32(EDGE_GAIN / 255.0)
     smooth = np.clip(np.float32(1.0) - contrast, 0.0, 1.0)
     smooth *= smooth
     return smooth
@@ -292,11 +293,13 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         wanted = ring[:, first : last + 1] * gain[at]
         ring[:, first : last + 1] = 0.0
         wanted += planes[:, at]
-        np.clip(wanted, 0, 255, out=wanted)
+        # Clipped with two ufuncs and gathered by indexing, not np.clip and np.take: the same values,
+        # and in WebAssembly each call of those costs twice as much, ten thousand times a photo.
+        np.minimum(np.maximum(wanted, 0, out=wanted), 255, out=wanted)
         chosen = nearest(np.rint(wanted))
         indices[at] = chosen
-        error = wanted - entries.take(chosen.astype(np.intp), axis=1)
-        np.clip(error, -MAX_ERROR, MAX_ERROR, out=error)
+        error = wanted - entries[:, chosen.astype(np.intp)]
+        np.minimum(np.maximum(error, -MAX_ERROR, out=error), MAX_ERROR, out=error)
         size = np.abs(error)
         np.maximum(size[0], size[1], out=size[0])
         np.maximum(size[0], size[2], out=size[0])
