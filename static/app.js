@@ -7,8 +7,7 @@ import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { ACCEPTED_FORMATS, copyPixels, decodeImage, outputName } from "./images.js";
 import {
-  clearCanvas, drawImageDataInSlices, drawPalette, drawRgba, drawRgbaInSlices, highlightEntry, nextTask, paletteToRgba,
-  sizeCanvas,
+  clearCanvas, drawImageDataInSlices, drawPalette, drawRgbaInSlices, highlightEntry, nextTask, paletteToRgba, sizeCanvas,
 } from "./draw.js";
 import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
@@ -503,19 +502,20 @@ function addScore(score, scale) {
  * the result as it is.
  * @param {number} index
  */
-function showEntry(index) {
+async function showEntry(index) {
   if (!shown) return;
   shown.chosen = shown.chosen === index ? -1 : index;
   const { rgba, indices, width, height, chosen } = shown;
   [...ui.palette.children].forEach((swatch, i) => swatch.setAttribute("aria-pressed", String(i === chosen)));
-  drawRgba(ui.result, chosen < 0 ? rgba : highlightEntry(rgba, indices, chosen), width, height);
-  compare.updateResult();
   if (chosen >= 0) {
     let count = 0;
     for (const i of indices) if (i === chosen) count++;
     const colour = /** @type {HTMLElement} */ (ui.palette.children[chosen]).dataset.colour;
     say(`${colour}: ${count.toLocaleString("en")} pixels (${((100 * count) / indices.length).toFixed(1)}%) lit up in the result; choose it again to see them all.`);
   }
+  // In slices, as every big drawing: a quick second choice stops this one.
+  if (!(await drawRgbaInSlices(ui.result, chosen < 0 ? rgba : highlightEntry(rgba, indices, chosen), width, height))) return;
+  await compare.updateResult();
 }
 
 /**

@@ -12,7 +12,7 @@ const drawings = new WeakMap();
  * @param {HTMLCanvasElement} canvas
  * @param {ImageData} imageData
  */
-export function drawImageData(canvas, imageData) {
+function drawImageData(canvas, imageData) {
   drawings.set(canvas, {});
   canvas.width = imageData.width;
   canvas.height = imageData.height;
@@ -130,18 +130,8 @@ export function clearCanvas(canvas) {
 }
 
 /**
- * Draw a quantized result as the worker returned it (its `rgba` bytes) on a canvas.
- * @param {HTMLCanvasElement} canvas
- * @param {Uint8Array} rgba RGBA bytes, 4 per pixel
- * @param {number} width
- * @param {number} height
- */
-export function drawRgba(canvas, rgba, width, height) {
-  drawImageData(canvas, rgbaImage(rgba, width, height));
-}
-
-/**
- * {@link drawRgba} in slices of rows (see {@link drawImageDataInSlices}).
+ * Draw a quantized result as the worker returned it (its `rgba` bytes) on a canvas, in slices of rows
+ * (see {@link drawImageDataInSlices}).
  * @param {HTMLCanvasElement} canvas
  * @param {Uint8Array} rgba RGBA bytes, 4 per pixel
  * @param {number} width

@@ -12,7 +12,7 @@
 import { PAGE_MAX_MEGAPIXELS, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { copyPixels, decodeImage } from "./images.js";
-import { drawImageData, drawRgba, paletteToRgba } from "./draw.js";
+import { drawImageDataInSlices, drawRgbaInSlices, nextTask, paletteToRgba, sizeCanvas } from "./draw.js";
 import {
   SAMPLE_NAME, SAMPLE_URL, bootLabel, capitalise, compressImage, countOf, describePsnr, describeScore, describeTarget,
   formatStrength, quantizeImage, readInt, readNumber, setUpOptionInputs,
@@ -140,7 +140,7 @@ async function loadImage() {
   try {
     const { blob, name } = src ? await fetchImage(src) : { blob: await (await fetch(SAMPLE_URL)).blob(), name: SAMPLE_NAME };
     imageData = await decodeImage(blob, name, PAGE_MAX_MEGAPIXELS);
-    drawImageData(ui.original, imageData);
+    await drawImageDataInSlices(ui.original, imageData); // a big photo in slices: the page never freezes
     ui.originalCaption.textContent = `${name}, ${imageData.width}×${imageData.height}`;
     setState("ready");
     const target = describeTarget(targets());
@@ -180,7 +180,7 @@ async function run() {
     }
     const { nColors, maxIter } = job;
     say(`Compressing to ${nColors} colours…`);
-    const quantized = await quantizeImage(client, imageData, {
+    const request = quantizeImage(client, imageData, {
       ...job,
       onProgress: ({ phase, n_iter = 0, fraction = 0 }) => {
         if (phase === "dither") {
@@ -192,7 +192,10 @@ async function run() {
         say(`Compressing to ${nColors} colours: iteration ${n_iter}…`);
       },
     });
-    drawRgba(ui.result, quantized.rgba, width, height);
+    // The result's canvas takes its memory while the worker computes (see app.js run).
+    nextTask().then(() => sizeCanvas(ui.result, width, height));
+    const quantized = await request;
+    await drawRgbaInSlices(ui.result, quantized.rgba, width, height);
     ui.resultCaption.textContent = countOf(quantized.n_colors, "colour");
     ui.progress.value = 1;
     setState("done");
@@ -217,7 +220,7 @@ async function runToTarget(job, width, height) {
   const reply = await compressImage(client, pixels, width, height, job, (tried) =>
     say(`Compressing to ${goal}: ${countOf(tried, "palette size")} tried…`),
   );
-  drawRgba(ui.result, paletteToRgba(reply.indices, reply.palette, new Uint8Array(width * height * 4)), width, height);
+  await drawRgbaInSlices(ui.result, paletteToRgba(reply.indices, reply.palette, new Uint8Array(width * height * 4)), width, height);
   ui.resultCaption.textContent = countOf(reply.n_colors, "colour");
   ui.progress.value = 1;
   setState("done");

@@ -35,6 +35,8 @@ def test_the_pages_snippet_embeds_a_cors_image_that_compresses_in_the_frame(
     page = strict_context.new_page()
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(site.url)
     page.fill("#k", "5")
     page.click(".embed-help summary")
@@ -53,12 +55,16 @@ def test_the_pages_snippet_embeds_a_cors_image_that_compresses_in_the_frame(
     ) as navigated:
         page.goto(blog.url + "post.html")
     frame = navigated.value
+    requested.clear()  # (the full page, visited above, boots Python itself)
     assert wait_state(frame, "ready", "error") == "ready", frame.text_content("#status")
     assert frame.text_content("#original-caption") == "photo.png, 72×48"
     assert frame.input_value("#k") == "5"
     # The full page opens with the embed's settings.
     assert frame.evaluate("() => document.getElementById('full-page').href") == site.url + "?k=5"
 
+    # A reader who never presses Run downloads nothing of Python: no worker, no Pyodide file.
+    frame.wait_for_timeout(500)
+    assert frame.page.workers == [] and not [url for url in requested if "/pyodide/" in url], requested
     frame.click("#run")  # Python loads only now
     assert wait_state(frame, "done", "error", timeout=BOOT_TIMEOUT_MS) == "done", (
         frame.text_content("#status")
