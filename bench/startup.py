@@ -55,6 +55,14 @@ postMessage("ready");
 """
 
 
+def add_bare_page(folder: Path, pyodide: str) -> None:
+    """The bare page in `folder` of the site, booting from the site's folder `pyodide`."""
+    folder.mkdir()
+    (folder / "index.html").write_text(BARE_HTML)
+    (folder / "bare.js").write_text(BARE_JS)
+    (folder / "bare-worker.js").write_text(BARE_WORKER_JS.replace("../pyodide/", f"../{pyodide}/"))
+
+
 def visit(playwright, profile: Path, url: str) -> tuple[float, int]:
     """Seconds from navigation to data-state=ready, and the response bytes, in a persistent profile."""
     context = playwright.chromium.launch_persistent_context(
@@ -81,18 +89,12 @@ def main(argv=None) -> None:
         temp = Path(temp)
         site = temp / "site"
         build.build(site, repo=REPO, log=lambda *a, **k: None)
-        (site / "bare").mkdir()
-        (site / "bare" / "index.html").write_text(BARE_HTML)
-        (site / "bare" / "bare.js").write_text(BARE_JS)
-        (site / "bare" / "bare-worker.js").write_text(BARE_WORKER_JS)
+        add_bare_page(site / "bare", "pyodide")
         # The bare page again, on the files as Pyodide ships them (from a build that compiles nothing).
         shipped = temp / "shipped-site"
         build.build(shipped, repo=REPO, compile_stdlib=False, log=lambda *a, **k: None)
         shutil.copytree(shipped / "pyodide", site / "shipped-pyodide")
-        (site / "shipped").mkdir()
-        (site / "shipped" / "index.html").write_text(BARE_HTML)
-        (site / "shipped" / "bare.js").write_text(BARE_JS)
-        (site / "shipped" / "bare-worker.js").write_text(BARE_WORKER_JS.replace("../pyodide/", "../shipped-pyodide/"))
+        add_bare_page(site / "shipped", "shipped-pyodide")
         server = build.make_server(site, "127.0.0.1", 0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         root = f"http://127.0.0.1:{server.server_address[1]}/"

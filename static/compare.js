@@ -79,10 +79,7 @@ export function setUpCompare({ root, original, result, split, zoom }) {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.round(box.width * ratio);
     const height = Math.round(box.height * ratio);
-    if (display.width !== width || display.height !== height) {
-      display.width = width;
-      display.height = height;
-    }
+    sizeCanvas(display, width, height);
     const context = /** @type {CanvasRenderingContext2D} */ (display.getContext("2d"));
     context.setTransform(1, 0, 0, 1, 0, 0);
     context.clearRect(0, 0, width, height);

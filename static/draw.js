@@ -8,31 +8,16 @@ const SLICE_PIXELS = 1 << 21;
 const drawings = new WeakMap();
 
 /**
- * Draw RGBA pixels on a canvas, sizing the canvas to the image's own pixel size.
- * @param {HTMLCanvasElement} canvas
- * @param {ImageData} imageData
- */
-function drawImageData(canvas, imageData) {
-  drawings.set(canvas, {});
-  canvas.width = imageData.width;
-  canvas.height = imageData.height;
-  /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d")).putImageData(imageData, 0, 0);
-}
-
-/**
- * Draw in slices of rows, as {@link drawImageData} does at once: for a big photo the page answers input
- * between slices instead of freezing for seconds. Resolves false when a later drawing into the same
- * canvas took over (the rest is then not drawn).
+ * Draw RGBA pixels on a canvas, sizing the canvas to the image's own pixel size, in slices of rows: for
+ * a big photo the page answers input between slices instead of freezing for seconds (a small image is
+ * one slice, drawn at once). Resolves false when a later drawing into the same canvas took over (the
+ * rest is then not drawn).
  * @param {HTMLCanvasElement} canvas
  * @param {ImageData} imageData
  * @returns {Promise<boolean>}
  */
-export async function drawImageDataInSlices(canvas, imageData) {
+export function drawImageDataInSlices(canvas, imageData) {
   const { width, height } = imageData;
-  if (width * height <= SLICE_PIXELS) {
-    drawImageData(canvas, imageData);
-    return true;
-  }
   return inSlices(canvas, width, height, (context, top, rows) =>
     context.putImageData(imageData, 0, 0, 0, top, width, rows));
 }
@@ -139,16 +124,8 @@ export function clearCanvas(canvas) {
  * @returns {Promise<boolean>}
  */
 export function drawRgbaInSlices(canvas, rgba, width, height) {
-  return drawImageDataInSlices(canvas, rgbaImage(rgba, width, height));
-}
-
-/**
- * @param {Uint8Array} rgba
- * @param {number} width
- * @param {number} height
- */
-function rgbaImage(rgba, width, height) {
-  return new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), width, height);
+  const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length);
+  return drawImageDataInSlices(canvas, new ImageData(pixels, width, height));
 }
 
 /**

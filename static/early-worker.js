@@ -14,11 +14,19 @@ let early = null;
 /** Whether the early worker was asked for already: it is given once, and never started after. */
 let taken = false;
 
-/** Start the worker now (once). */
+/**
+ * A new Python worker (worker.js). Its name tells it whether to warm up: "" does, protocol.js
+ * NO_WARM_UP does not.
+ * @param {string} name
+ */
+export function createWorker(name) {
+  return new Worker(new URL("./worker.js", import.meta.url), { type: "module", name });
+}
+
+/** Start the worker now (once), as WorkerClient.start would for a client that warms up. */
 export function startEarlyWorker() {
   if (early || taken) return;
-  // The same script and options as WorkerClient.start for a worker that warms up.
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: "" });
+  const worker = createWorker("");
   /** @type {EarlyWorker} */
   const started = { worker, messages: [], error: null };
   worker.onmessage = (event) => started.messages.push(event.data);

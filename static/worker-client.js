@@ -1,10 +1,11 @@
 // @ts-check
 /**
  * The page's half of the worker protocol (see protocol.js). The only file that posts to the worker; it
- * creates the worker too, or takes the one the page started early (early-worker.js). Requests run one at a time; cancel() terminates the worker (Python cannot be
- * interrupted without cross-origin isolation, which a static host cannot give) and boots a new one.
+ * starts the worker too, or takes the one the page started early (early-worker.js). Requests run one at
+ * a time; cancel() terminates the worker (Python cannot be interrupted without cross-origin isolation,
+ * which a static host cannot give) and boots a new one.
  */
-import { takeEarlyWorker } from "./early-worker.js";
+import { createWorker, takeEarlyWorker } from "./early-worker.js";
 import { NO_WARM_UP, REPLY } from "./protocol.js";
 
 export class WorkerClient {
@@ -42,9 +43,7 @@ export class WorkerClient {
   start() {
     if (this.worker) return;
     const early = this.warmUp ? takeEarlyWorker() : null;
-    const worker = early
-      ? early.worker
-      : new Worker(new URL("./worker.js", import.meta.url), { type: "module", name: this.warmUp ? "" : NO_WARM_UP });
+    const worker = early ? early.worker : createWorker(this.warmUp ? "" : NO_WARM_UP);
     /** @param {{message?: string, preventDefault?: () => void}} event */
     const failed = (event) => {
       event.preventDefault?.();

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._distances import EXPLICIT_BLOCK_ROWS, center_gaps, gather_rows, nearest_centers, own_distances, row_norms
-from ._selects import larger
+from ._selects import larger, smaller
 
 
 class BoundedAssigner:
@@ -255,7 +255,7 @@ class BoundedAssigner:
     def _settle(self, centers, labels):
         """Recompute the rows the bounds cannot settle: own distance, runner-up, then every center."""
         half_gap = self._widen_down(0.5 * np.sqrt(center_gaps(centers)))
-        lower = np.minimum(self.lower, self.runner_up_lower) if self.tracks_runner_ups else self.lower
+        lower = smaller(self.lower, self.runner_up_lower) if self.tracks_runner_ups else self.lower
         bound = larger(lower, half_gap[labels])
         doubtful = np.flatnonzero(self.upper >= bound)
         if not doubtful.size:
@@ -272,7 +272,7 @@ class BoundedAssigner:
                 runner = self._widen_down(np.sqrt(own_distances(points, centers, runner_up)))
                 runner[~has_runner_up] = np.inf
                 self.runner_up_lower[doubtful] = runner
-                bound_here = np.maximum(np.minimum(self.lower[doubtful], runner), half_gap[labels[doubtful]])
+                bound_here = larger(smaller(self.lower[doubtful], runner), half_gap[labels[doubtful]])
         self._recompute(doubtful[own >= bound_here], centers, labels)
 
     def _recompute(self, rows, centers, labels):

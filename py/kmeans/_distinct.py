@@ -97,9 +97,9 @@ def count_colours(pixels, n_channels, pixel_weights=None) -> DistinctColours:
     strip at a time (four ``STRIP_PIXELS``, or a quarter of one with
     weights) into one table of all 2**24 colours, and the lookup makes their
     keys again a strip at a time: no array of one key or weight per pixel of
-    a 100-megapixel photo is ever whole, which is what lets the page take it. Weights are added by ``np.add.at`` in pixel order,
-    so their sums are those of one ``np.bincount`` over the whole image, to
-    the bit.
+    a 100-megapixel photo is ever whole, which is what lets the page take
+    it. Weights are added by ``np.add.at`` in pixel order, so their sums are
+    those of one ``np.bincount`` over the whole image, to the bit.
     """
     weigh = pixel_weights
     if pixel_weights is not None and not callable(pixel_weights):
