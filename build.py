@@ -612,7 +612,8 @@ def zip_package(package_dir: Path) -> bytes:
 # source file changes). Entries in name order with a fixed date: the same bytes every build.
 BYTECODE_COMPILER_JS = r'''// Compile Python to bytecode with Pyodide's own Python: node compile.mjs RUNTIME_DIR JOBS.json
 // Each job is {source, target, mode}: "stdlib" replaces every module of a zip by its .pyc; "wheel" adds
-// __pycache__/NAME.cpython-312.pyc beside every module of a wheel (the sources stay, for tracebacks).
+// __pycache__/NAME.cpython-312.pyc beside every module of a wheel (the sources stay, for tracebacks);
+// "bytecode-only" replaces a wheel's modules by their .pyc and leaves out what nothing runs (UNUSED).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -622,10 +623,16 @@ const require = createRequire(import.meta.url);
 const { loadPyodide } = require(path.resolve(runtime, "pyodide.js"));
 const pyodide = await loadPyodide({ indexURL: path.resolve(runtime) + "/" });
 pyodide.runPython(`
-import py_compile, sys, zipfile
+import py_compile, re, sys, zipfile
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
 TAG = sys.implementation.cache_tag  # cpython-312
+# What a wheel ships that nothing imports or reads at run time: typing stubs, C headers, Cython
+# declarations, static libraries and their pkg-config files, f2py (a Fortran wrapper generator), and
+# the extension modules only NumPy's own test suite loads (Pyodide loads every one on each boot; not
+# _multiarray_tests, which importing NumPy documents).
+UNUSED = re.compile(r"[.](pyi|h|pxd|c|a|ini|pc)$|^numpy/f2py/|^numpy/_core/_(operand_flag_tests|rational_tests"
+                    r"|struct_ufunc_tests|umath_tests|simd)[.]")
 
 
 def compiled(name, data, shown_as):
@@ -645,11 +652,14 @@ def convert(source, target, mode):
     entries = {}
     with zipfile.ZipFile(source) as src:
         for name in src.namelist():
+            if mode == "bytecode-only" and UNUSED.search(name):
+                continue
             data = src.read(name)
             if not name.endswith(".py"):
                 entries[name] = data
-            elif mode == "stdlib":
-                pyc = compiled(name, data, "/lib/python312.zip/" + name)
+            elif mode in ("stdlib", "bytecode-only"):
+                where = "/lib/python312.zip/" if mode == "stdlib" else "/lib/python3.12/site-packages/"
+                pyc = compiled(name, data, where + name)
                 entries[name + "c" if pyc is not None else name] = data if pyc is None else pyc
             else:
                 entries[name] = data
@@ -679,6 +689,10 @@ COMPILED_STDLIB = "python_stdlib.zip"
 #: explorer's figure imports matplotlib (with its dependencies) the first time it is asked for.
 COMPILED_PACKAGES = ("numpy", "pillow", "matplotlib", "matplotlib-pyodide", "contourpy", "cycler", "fonttools",
                      "kiwisolver", "packaging", "pyparsing", "python-dateutil", "pytz", "six")
+#: Of those, the ones shipped as bytecode only, without their sources and the files nothing runs:
+#: NumPy is unpacked on every start (one file at a time, in Python), and its 512 files took about a
+#: quarter of a second of it in the browser; 181 remain. Its tracebacks show no source lines.
+BYTECODE_ONLY_PACKAGES = ("numpy",)
 
 
 def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = print) -> dict[str, Path]:
@@ -688,8 +702,10 @@ def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = pri
     WebAssembly, the 511 modules of the standard library it loads and
     NumPy's 174. The standard library's zip keeps only its .pyc files
     (tracebacks there show no source lines); a wheel keeps its sources and
-    gains ``__pycache__`` entries. The sources are the verified files of the
-    cache; each copy is keyed by its source's sha256 and the compiler's.
+    gains ``__pycache__`` entries, but one of BYTECODE_ONLY_PACKAGES ships
+    like the standard library, less the files nothing runs. The sources are
+    the verified files of the cache; each copy is keyed by its source's
+    sha256 and the compiler's.
 
     Returns
     -------
@@ -700,7 +716,8 @@ def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = pri
     wanted = {COMPILED_STDLIB: "stdlib"}
     for name in names:
         if name in COMPILED_PACKAGES:
-            wanted[_checked_file_name(lock["packages"][name])] = "wheel"
+            mode = "bytecode-only" if name in BYTECODE_ONLY_PACKAGES else "wheel"
+            wanted[_checked_file_name(lock["packages"][name])] = mode
     folder = cache / "bytecode"
     compiled = {}
     for shipped in wanted:
@@ -750,7 +767,7 @@ def _compile_bytecode(cache: Path, jobs: list[tuple[Path, Path, str]]) -> None:
             with zipfile.ZipFile(out) as archive:
                 entries = archive.namelist()
             if not any(entry.endswith(".pyc") for entry in entries) or (
-                    mode == "stdlib" and any(entry.endswith(".py") for entry in entries)):
+                    mode != "wheel" and any(entry.endswith(".py") for entry in entries)):
                 raise BuildError(f"compiling {source.name} to bytecode went wrong; see above")
             _write_atomic(target, out.read_bytes())
 
