@@ -6,7 +6,7 @@
  * a classic script because module service workers are not in every browser. Only offline.js
  * registers it, and only in a built site.
  *
- * - install: cache the app shell, the Pyodide runtime, NumPy and Pillow (PRECACHE) in one cache named
+ * - install: cache the app shell, the Pyodide runtime and NumPy (PRECACHE) in one cache named
  *   after the build; each file is checked against its sha256, so a cache never mixes two builds.
  * - activate: delete this site's caches of other builds, take control of open pages.
  * - fetch: same-origin GET only, cache first; the LAZY files (wheels loaded on demand, e.g.
