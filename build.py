@@ -612,9 +612,9 @@ def zip_package(package_dir: Path) -> bytes:
 # .pyc files (never compared with a source, so never stale: each compiled file is remade whenever its
 # source file changes). Entries in name order with a fixed date: the same bytes every build.
 BYTECODE_COMPILER_JS = r'''// Compile Python to bytecode with Pyodide's own Python: node compile.mjs RUNTIME_DIR JOBS.json
-// Each job is {source, target, mode}: "stdlib" replaces every module of a zip by its .pyc; "wheel" adds
-// __pycache__/NAME.cpython-312.pyc beside every module of a wheel (the sources stay, for tracebacks);
-// "bytecode-only" replaces a wheel's modules by their .pyc and leaves out what nothing runs (UNUSED).
+// Each job is {source, target, mode}: "stdlib" replaces every module of a zip by its .pyc;
+// "bytecode-only" does the same in a wheel and leaves out what nothing runs (UNUSED); "sources" adds
+// __pycache__/NAME.cpython-312.pyc beside every module of a zip (the sources stay, for tracebacks).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -628,10 +628,10 @@ import py_compile, re, sys, zipfile
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
 TAG = sys.implementation.cache_tag  # cpython-312
-# What a wheel ships that nothing imports or reads at run time: typing stubs, C headers, Cython
-# declarations, static libraries and their pkg-config files, f2py (a Fortran wrapper generator), and
-# the extension modules only NumPy's own test suite loads (Pyodide loads every one on each boot; not
-# _multiarray_tests, which importing NumPy documents).
+# What a wheel ships that nothing imports or reads at run time: typing stubs, C sources and headers,
+# Cython declarations, static libraries and their pkg-config files, NumPy's f2py (a Fortran wrapper
+# generator) and the extension modules only NumPy's own test suite loads (Pyodide loads every one on
+# each boot; not _multiarray_tests, which importing NumPy documents).
 UNUSED = re.compile(r"[.](pyi|h|pxd|c|a|ini|pc)$|^numpy/f2py/|^numpy/_core/_(operand_flag_tests|rational_tests"
                     r"|struct_ufunc_tests|umath_tests|simd)[.]")
 
@@ -658,7 +658,7 @@ def convert(source, target, mode):
             data = src.read(name)
             if not name.endswith(".py"):
                 entries[name] = data
-            elif mode in ("stdlib", "bytecode-only"):
+            elif mode != "sources":
                 where = "/lib/python312.zip/" if mode == "stdlib" else "/lib/python3.12/site-packages/"
                 pyc = compiled(name, data, where + name)
                 entries[name + "c" if pyc is not None else name] = data if pyc is None else pyc
@@ -686,14 +686,13 @@ for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
 }
 '''
 COMPILED_STDLIB = "python_stdlib.zip"
-#: Shipped packages whose modules are compiled too: the page imports NumPy on every start, and the
-#: explorer's figure imports matplotlib (with its dependencies) the first time it is asked for.
+#: Shipped packages whose modules are compiled too, as bytecode only: the page imports NumPy on every
+#: start, and the explorer's figure imports matplotlib (with its dependencies) the first time it is
+#: asked for. Pyodide unpacks a wheel a file at a time, in Python: NumPy's 512 files (sources beside
+#: their .pyc, typing stubs, C headers...) took about a quarter of a second of every start in the
+#: browser; 179 remain.
 COMPILED_PACKAGES = ("numpy", "pillow", "matplotlib", "matplotlib-pyodide", "contourpy", "cycler", "fonttools",
                      "kiwisolver", "packaging", "pyparsing", "python-dateutil", "pytz", "six")
-#: Of those, the ones shipped as bytecode only, without their sources and the files nothing runs:
-#: NumPy is unpacked on every start (one file at a time, in Python), and its 512 files took about a
-#: quarter of a second of it in the browser; 181 remain. Its tracebacks show no source lines.
-BYTECODE_ONLY_PACKAGES = ("numpy",)
 
 
 def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = print) -> dict[str, Path]:
@@ -701,12 +700,12 @@ def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = pri
 
     Every boot of the page otherwise compiles from source, inside
     WebAssembly, the 511 modules of the standard library it loads and
-    NumPy's 174. The standard library's zip keeps only its .pyc files
-    (tracebacks there show no source lines); a wheel keeps its sources and
-    gains ``__pycache__`` entries, but one of BYTECODE_ONLY_PACKAGES ships
-    like the standard library, less the files nothing runs. The sources are
-    the verified files of the cache; each copy is keyed by its source's
-    sha256 and the compiler's.
+    NumPy's 174. The standard library's zip and the wheels keep only their
+    .pyc files (tracebacks there show no source lines; only the kmeans
+    package keeps its sources, see :func:`compiled_package`), and the wheels
+    lose the files nothing runs. The sources are the verified files of the
+    cache; each copy is keyed by its source's sha256, the compiler's and the
+    way it is compiled.
 
     Returns
     -------
@@ -717,12 +716,12 @@ def compiled_files(cache: Path, lock: dict, names: Iterable[str], log: Log = pri
     wanted = {COMPILED_STDLIB: "stdlib"}
     for name in names:
         if name in COMPILED_PACKAGES:
-            mode = "bytecode-only" if name in BYTECODE_ONLY_PACKAGES else "wheel"
-            wanted[_checked_file_name(lock["packages"][name])] = mode
+            wanted[_checked_file_name(lock["packages"][name])] = "bytecode-only"
     folder = cache / "bytecode"
     compiled = {}
     for shipped in wanted:
-        key = hashlib.sha256((cache / shipped).read_bytes() + BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
+        mode = wanted[shipped].encode()
+        key = hashlib.sha256((cache / shipped).read_bytes() + BYTECODE_COMPILER_JS.encode() + mode).hexdigest()[:16]
         compiled[shipped] = folder / f"{key}-{shipped}"
     missing = [shipped for shipped in wanted if not compiled[shipped].is_file()]
     if missing:
@@ -748,7 +747,7 @@ def compiled_package(cache: Path, package_zip: bytes, log: Log = print) -> bytes
         with tempfile.TemporaryDirectory(prefix="kmeans-web-package-") as tmp:
             source = Path(tmp) / "kmeans.zip"
             source.write_bytes(package_zip)
-            _compile_bytecode(cache, [(source, compiled, "wheel")])
+            _compile_bytecode(cache, [(source, compiled, "sources")])
     return compiled.read_bytes()
 
 
@@ -768,7 +767,7 @@ def _compile_bytecode(cache: Path, jobs: list[tuple[Path, Path, str]]) -> None:
             with zipfile.ZipFile(out) as archive:
                 entries = archive.namelist()
             if not any(entry.endswith(".pyc") for entry in entries) or (
-                    mode != "wheel" and any(entry.endswith(".py") for entry in entries)):
+                    mode != "sources" and any(entry.endswith(".py") for entry in entries)):
                 raise BuildError(f"compiling {source.name} to bytecode went wrong; see above")
             _write_atomic(target, out.read_bytes())
 

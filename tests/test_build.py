@@ -727,12 +727,12 @@ def test_bytecode_is_compiled_once_per_source_file(tmp_path, monkeypatch):
     with pytest.raises(build.BuildError, match=r"Node.js is needed to compile Python to bytecode"):
         build.compiled_files(cache, lock, ["numpy", "other"])
 
-    def key(data):
-        return hashlib.sha256(data + build.BYTECODE_COMPILER_JS.encode()).hexdigest()[:16]
+    def key(data, mode):
+        return hashlib.sha256(data + build.BYTECODE_COMPILER_JS.encode() + mode).hexdigest()[:16]
 
     (cache / "bytecode").mkdir()
-    stdlib = cache / "bytecode" / f"{key(b'the runtime' + chr(39).encode() + b's zip')}-python_stdlib.zip"
-    wheel = cache / "bytecode" / f"{key(b'a wheel')}-numpy-1-py3-none-any.whl"
+    stdlib = cache / "bytecode" / f"{key(b'the runtime' + chr(39).encode() + b's zip', b'stdlib')}-python_stdlib.zip"
+    wheel = cache / "bytecode" / f"{key(b'a wheel', b'bytecode-only')}-numpy-1-py3-none-any.whl"
     stdlib.write_bytes(b"compiled before")
     wheel.write_bytes(b"compiled before")
     # Cached: Node is not run again; only the packages of COMPILED_PACKAGES are compiled.
