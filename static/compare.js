@@ -31,6 +31,8 @@ export function setUpCompare({ root, original, result, split, zoom }) {
   let cut = 0;
   /** A paint is scheduled for the next frame. */
   let painting = false;
+  /** A new image: the next render centres it, whatever the zoom (not its top-left corner at 2:1). */
+  let centre = true;
 
   /** The tallest the view gets, in CSS pixels. */
   const maxHeight = () => window.innerHeight * 0.7;
@@ -56,10 +58,14 @@ export function setUpCompare({ root, original, result, split, zoom }) {
   function render() {
     scale = zoom.value === "fit" ? fitScale() : Number(zoom.value);
     viewport.style.height = `${Math.min(shownOriginal.height * scale, maxHeight())}px`;
+    const box = viewport.getBoundingClientRect();
+    if (centre) {
+      pan = { x: (box.width - shownOriginal.width * scale) / 2, y: (box.height - shownOriginal.height * scale) / 2 };
+      centre = false;
+    }
     clampPan();
     const percent = Number(split.value);
     // The line sits at `percent` of the viewport; the result shows to its right.
-    const box = viewport.getBoundingClientRect();
     const lineX = (box.width * percent) / 100;
     cut = Math.max(0, Math.min(shownOriginal.width, (lineX - pan.x) / scale));
     line.style.left = `${lineX}px`;
@@ -106,7 +112,7 @@ export function setUpCompare({ root, original, result, split, zoom }) {
   /** Draw the latest original and result into the view (a new image); in slices for a big one. */
   async function update() {
     if (!(await copyCanvas(original, shownOriginal))) return; // a newer image took over
-    pan = { x: 0, y: 0 };
+    centre = true;
     await updateResult();
   }
 

@@ -357,6 +357,19 @@ def test_the_compare_view_zooms_splits_and_shows_the_score(app):
     assert app.locator("#side-by-side").is_visible() and compare.is_hidden()
 
 
+def test_a_new_image_opens_centred_in_the_compare_view_at_any_zoom(app):
+    compress(app, "first.png", make_png(200, 120, seed=7), k=8, seed=0)
+    app.select_option("#compare-zoom", "4")
+    compress(app, "second.png", make_png(300, 180, seed=8), k=8, seed=0)
+    compare = app.locator("#compare")
+    assert compare.get_attribute("data-zoom") == "4"
+    box = app.locator("#compare .compare-viewport").bounding_box()
+    # The middle of the 1200 x 720 view of the image is the middle of the viewport, not its top-left corner.
+    left, top = (int(v) for v in compare.get_attribute("data-pan").split(","))
+    assert abs(left - round((box["width"] - 1200) / 2)) <= 1 and abs(top - round((box["height"] - 720) / 2)) <= 1
+    assert left < 0 and top < 0
+
+
 def test_a_run_again_on_the_same_image_replaces_every_pixel_of_the_last_result(app):
     """The result canvases keep their size (and memory) between runs on one image: nothing of the
     first result may show through the second, not even where the image is see-through."""
