@@ -81,7 +81,11 @@ let explorerStarted = false;
 let restartNote = "";
 /** The object URL behind the download link, revoked when replaced. */
 let downloadUrl = "";
-/** The result on screen, for lighting up one palette entry's pixels. @type {{rgba: Uint8Array, indices: Uint8Array, width: number, height: number, chosen: number} | null} */
+/**
+ * The result on screen, for lighting up one palette entry's pixels: its indices and palette, from
+ * which its pixels are made again when needed (a photo's RGBA kept would be 4 bytes a pixel more).
+ * @type {{indices: Uint8Array, palette: Uint8Array, width: number, height: number, chosen: number} | null}
+ */
 let shown = null;
 
 const client = new WorkerClient({ onStatus: showBootStatus, onBootError: showBootError });
@@ -307,10 +311,12 @@ async function run() {
     });
     const quantized = await request;
     await drawRgbaInSlices(ui.result, quantized.rgba, width, height);
+    quantized.rgba = null; // drawn: its memory, 4 bytes a pixel, need not last through the score and the PNG
     await compare.updateResult();
     if (signal.aborted) return; // another image or Cancel while it was drawn
-    // The indices travel to the worker for the PNG below; this copy stays for lighting up an entry.
-    shown = { rgba: quantized.rgba, indices: quantized.indices.slice(), width, height, chosen: -1 };
+    // The indices and palette travel to the worker for the PNG below; these copies stay for lighting up
+    // an entry.
+    shown = { indices: quantized.indices.slice(), palette: quantized.palette.slice(), width, height, chosen: -1 };
     drawPalette(ui.palette, quantized.palette, showEntry);
     cloud.show(quantized, quantized.palette);
     // From the pixels sent to the result drawn; bench/browser.py reads this measure.
@@ -396,7 +402,7 @@ async function showResult({ indices, palette, n_colors }, width, height, noCloud
   const rgba = paletteToRgba(indices, palette, new Uint8Array(width * height * 4));
   await drawRgbaInSlices(ui.result, rgba, width, height);
   await compare.updateResult();
-  shown = { rgba, indices, width, height, chosen: -1 };
+  shown = { indices, palette: palette.slice(), width, height, chosen: -1 };
   drawPalette(ui.palette, palette, showEntry);
   cloud.clear(noCloud);
   ui.resultCaption.textContent = countOf(n_colors, "colour");
@@ -505,7 +511,7 @@ function addScore(score, scale) {
 async function showEntry(index) {
   if (!shown) return;
   shown.chosen = shown.chosen === index ? -1 : index;
-  const { rgba, indices, width, height, chosen } = shown;
+  const { indices, palette, width, height, chosen } = shown;
   [...ui.palette.children].forEach((swatch, i) => swatch.setAttribute("aria-pressed", String(i === chosen)));
   if (chosen >= 0) {
     let count = 0;
@@ -514,7 +520,9 @@ async function showEntry(index) {
     say(`${colour}: ${count.toLocaleString("en")} pixels (${((100 * count) / indices.length).toFixed(1)}%) lit up in the result; choose it again to see them all.`);
   }
   // In slices, as every big drawing: a quick second choice stops this one.
-  if (!(await drawRgbaInSlices(ui.result, chosen < 0 ? rgba : highlightEntry(rgba, indices, chosen), width, height))) return;
+  const rgba = chosen < 0 ? paletteToRgba(indices, palette, new Uint8Array(indices.length * 4))
+    : highlightEntry(indices, palette, chosen);
+  if (!(await drawRgbaInSlices(ui.result, rgba, width, height))) return;
   await compare.updateResult();
 }
 

@@ -190,24 +190,20 @@ export function drawPalette(container, palette, onChoose) {
 }
 
 /**
- * A copy of a quantized image in which only the pixels of palette entry `index` keep their colour; the
- * others fade to a light grey, so the entry's pixels stand out.
- * @param {Uint8Array} rgba RGBA bytes, 4 per pixel
+ * The RGBA of a quantized image in which only the pixels of palette entry `index` keep their colour; the
+ * others fade to a light grey, so the entry's pixels stand out. All opaque.
  * @param {Uint8Array} indices one palette index per pixel
+ * @param {Uint8Array} palette RGBA, 4 bytes per entry
  * @param {number} index
  */
-export function highlightEntry(rgba, indices, index) {
-  const out = new Uint8Array(rgba.length);
-  for (let i = 0; i < indices.length; i++) {
-    const o = 4 * i;
-    if (indices[i] === index) {
-      out[o] = rgba[o]; out[o + 1] = rgba[o + 1]; out[o + 2] = rgba[o + 2];
-    } else {
-      out[o] = 0.2 * rgba[o] + 188; out[o + 1] = 0.2 * rgba[o + 1] + 188; out[o + 2] = 0.2 * rgba[o + 2] + 188;
-    }
-    out[o + 3] = 255;
+export function highlightEntry(indices, palette, index) {
+  // Each entry as it is shown, then one lookup per pixel (paletteToRgba).
+  const shownPalette = new Uint8Array(palette.length);
+  for (let at = 0; at < palette.length; at += 4) {
+    for (let c = 0; c < 3; c++) shownPalette[at + c] = at === 4 * index ? palette[at + c] : 0.2 * palette[at + c] + 188;
+    shownPalette[at + 3] = 255;
   }
-  return out;
+  return paletteToRgba(indices, shownPalette, new Uint8Array(indices.length * 4));
 }
 
 // -- charts ----------------------------------------------------------------------------------------
