@@ -293,6 +293,21 @@ def test_warm_up_commits_memory_in_steps_then_frees_it_and_fits_growing_images(m
     assert max(shape[0] * shape[1] for shape, *_ in seen) <= 1 << 15  # small: each step is short
 
 
+def test_a_request_during_the_warm_up_gets_the_memory_it_committed(monkeypatch):
+    monkeypatch.setattr(web, "WARM_UP_MEGABYTES", 4 * web._WARM_UP_BLOCK_MEGABYTES)
+    for step in range(2):
+        web.call("warm_up", step=step)
+    assert len(web._warm_up_blocks) == 2
+    pixels = np.full(6 * 4 * 4, 200, dtype=np.uint8)
+    reply = web.call("quantize", pixels=pixels, width=6, height=4, n_colors=2)
+    assert "result" in reply and web._warm_up_blocks == []  # freed before the request ran
+    # The warm-up then goes on where it was: it commits the blocks it had not, and frees them all.
+    assert [web.call("warm_up", step=step)["result"]["done"] for step in (2, 3)] == [False, False]
+    assert len(web._warm_up_blocks) == 2
+    web.call("warm_up", step=4)
+    assert web._warm_up_blocks == []
+
+
 # -- the explorer's newer requests -----------------------------------------------------------
 
 def _three_d(n=120, seed=3):
