@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from kmeans import _coarse_to_fine, _distances, quantize
+from kmeans import _bounds, _coarse_to_fine, _distances, quantize
 from kmeans._bounds import BoundedAssigner
 from kmeans._coarse_to_fine import Fit
 from kmeans._lloyd import lloyd_single
@@ -293,6 +293,16 @@ def test_bounded_labels_large_blocks(n_points, n_clusters, n_features):
     C = initial_centers(rng, X, n_clusters, 9, "points", 0.2)
     moves = ["small", "reflect", "snap", "half", "tiny", "palette_perm", "large", "toward"]
     run_walk(rng, X, C, moves, "none", "large")
+
+
+@pytest.mark.parametrize("n_clusters", [3, 40, 256])
+def test_bounded_labels_when_the_rows_in_doubt_are_settled_in_many_blocks(monkeypatch, n_clusters):
+    # A photo's million colours are settled SETTLE_BLOCK_ROWS (65,536) rows at a time; here 37.
+    monkeypatch.setattr(_bounds, "SETTLE_BLOCK_ROWS", 37)
+    rng = np.random.default_rng(n_clusters)
+    X = lattice_points(rng, 3_000, 3, 9)
+    C = initial_centers(rng, X, n_clusters, 9, "points", 0.2)
+    run_walk(rng, X, C, ["small", "reflect", "large", "palette_perm", "toward", "tiny", "snap"], "none", "blocks")
 
 
 @settings(max_examples=80, deadline=None)

@@ -424,6 +424,20 @@ def test_keys_fast_paths_equal_packing_each_channel(layout):
     assert keys.dtype == expected.dtype
 
 
+@pytest.mark.parametrize("dither", [0.0, 0.6])
+def test_a_photo_quantizes_the_same_whatever_the_blocks_its_rows_in_doubt_are_settled_in(china, monkeypatch, dither):
+    # A photo's million colours are settled 65,536 at a time (kmeans._bounds.SETTLE_BLOCK_ROWS); a row's
+    # result never depends on the others of its block. (The default, default-space fit goes here too.)
+    from kmeans import _bounds
+
+    image = np.ascontiguousarray(china[::2, ::2])
+    expected = quantize_image(image, 48, seed=1, dither=dither)
+    monkeypatch.setattr(_bounds, "SETTLE_BLOCK_ROWS", 101)
+    got = quantize_image(image, 48, seed=1, dither=dither)
+    assert np.array_equal(got.palette, expected.palette) and np.array_equal(got.indices, expected.indices)
+    assert (got.n_iter, got.sse) == (expected.n_iter, expected.sse)
+
+
 def test_auto_restarts_are_three_below_128_colours_and_one_from_there(china):
     image = np.ascontiguousarray(china[::3, ::3])
     for n_colors, restarts in ((16, 3), (127, 3), (128, 1), (200, 1)):

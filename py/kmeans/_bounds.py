@@ -42,6 +42,9 @@ import numpy as np
 from ._distances import EXPLICIT_BLOCK_ROWS, center_gaps, gather_rows, nearest_centers, own_distances, row_norms
 from ._selects import larger, smaller
 
+#: Rows in doubt settled at a time by one E-step (a few MB of temporaries).
+SETTLE_BLOCK_ROWS = 1 << 16
+
 
 class BoundedAssigner:
     """The E-step with Hamerly's bounds, for data with few features.
@@ -257,9 +260,15 @@ class BoundedAssigner:
         half_gap = self._widen_down(0.5 * np.sqrt(center_gaps(centers)))
         lower = smaller(self.lower, self.runner_up_lower) if self.tracks_runner_ups else self.lower
         bound = larger(lower, half_gap[labels])
-        doubtful = np.flatnonzero(self.upper >= bound)
-        if not doubtful.size:
-            return
+        doubtful_rows = np.flatnonzero(self.upper >= bound)
+        # A block of rows at a time (each row is settled on its own): after a big move nearly every
+        # row is in doubt, and the coordinates, bounds and distances of a million rows at once took
+        # about 100 MB.
+        for start in range(0, doubtful_rows.size, SETTLE_BLOCK_ROWS):
+            self._settle_rows(doubtful_rows[start : start + SETTLE_BLOCK_ROWS], bound, half_gap, centers, labels)
+
+    def _settle_rows(self, doubtful, bound, half_gap, centers, labels):
+        """:meth:`_settle` for the rows `doubtful`, given every row's `bound` and the centers' `half_gap`."""
         # Tighten the upper bound and the runner-up's to exact distances, then test again.
         points = gather_rows(self.X, doubtful)
         own = self._widen_up(np.sqrt(own_distances(points, centers, labels[doubtful])))

@@ -130,23 +130,30 @@ def strips(n_pixels, size=None):
 
 def _count_in_strips(pixels, weigh) -> DistinctColours:
     """:func:`count_colours` by a counting pass over all 2**24 RGB values (linear in the pixels)."""
-    table = None if weigh is None else np.zeros(1 << 24, dtype=np.float64)
-    # Weights come in quarter strips: making them takes float64 temporaries, 8 bytes a pixel each
-    # (a 12 MP photo's peak heap falls from 436 to about 300 MB). Counts come in quadruple strips,
-    # so up to 16 MP in one np.bincount: each strip's count makes a table of its own (64 MB in
-    # WebAssembly) to add, more than the strip's keys take (a 12 MP photo's counting peaks at 112 MB
-    # instead of 144, and takes 42 ms instead of 55 in Pyodide).
-    for start, stop in strips(pixels.shape[0], 4 * STRIP_PIXELS if weigh is None else max(1, STRIP_PIXELS // 4)):
+    # Counts come in quadruple strips, so up to 16 MP in one np.bincount: each strip's count makes a
+    # table of its own (64 MB in WebAssembly) to add, more than the strip's keys take (a 12 MP
+    # photo's counting peaks at 112 MB instead of 144, and takes 42 ms instead of 55 in Pyodide).
+    table = None
+    for start, stop in strips(pixels.shape[0], 4 * STRIP_PIXELS):
         keys = colour_keys(pixels[start:stop], 3)
-        if weigh is not None:
-            np.add.at(table, keys, weigh(start, stop))  # in order: the sums of one bincount, to the bit
-        elif table is None:
+        if table is None:
             table = np.bincount(keys, minlength=1 << 24)
         else:
             table += np.bincount(keys, minlength=1 << 24)  # whole counts: exact in any order, and twice as fast
+    del keys  # (up to 64 MB)
     distinct = np.flatnonzero(table > 0).astype(np.uint32)  # a bool scan is faster than an int one
-    weights = table[distinct].astype(np.float64)
-    del table  # 64 or 128 MB, free before the fit and the dithering (lookup makes its own, of bytes)
+    if weigh is None:
+        weights = table[distinct].astype(np.float64)
+    else:
+        # The count table, no longer needed, becomes each colour's row (a table of weights by colour
+        # would take 128 MB, twice as much). Weights are added in pixel order by np.add.at, which
+        # gives the sums of one bincount over the whole image, to the bit; they come in quarter
+        # strips, as making them takes float64 temporaries, 8 bytes a pixel each.
+        table[distinct] = np.arange(distinct.size)
+        weights = np.zeros(distinct.size)
+        for start, stop in strips(pixels.shape[0], max(1, STRIP_PIXELS // 4)):
+            np.add.at(weights, table[colour_keys(pixels[start:stop], 3)], weigh(start, stop))
+    del table  # 64 MB, free before the fit and the dithering (lookup makes its own, of bytes)
 
     def lookup(table_values):
         # Only the entries of distinct keys are ever written or read: no initialising.
