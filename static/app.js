@@ -7,7 +7,7 @@ import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { ACCEPTED_FORMATS, copyPixels, decodeImage, outputName } from "./images.js";
 import {
-  clearCanvas, drawImageDataInSlices, drawPalette, drawRgbaInSlices, highlightEntry, nextTask, paletteToRgba, sizeCanvas,
+  clearCanvas, drawImageDataInSlices, drawIndicesInSlices, drawPalette, drawRgbaInSlices, fadedPalette, nextTask, sizeCanvas,
 } from "./draw.js";
 import { setUpCloud } from "./cloud.js";
 import { openPointsFile, startExplorer } from "./explorer.js";
@@ -399,8 +399,7 @@ async function runToTarget(job, signal) {
  * @param {string} noCloud why the colour cloud is empty
  */
 async function showResult({ indices, palette, n_colors }, width, height, noCloud) {
-  const rgba = paletteToRgba(indices, palette, new Uint8Array(width * height * 4));
-  await drawRgbaInSlices(ui.result, rgba, width, height);
+  await drawIndicesInSlices(ui.result, indices, palette, width, height);
   await compare.updateResult();
   shown = { indices, palette: palette.slice(), width, height, chosen: -1 };
   drawPalette(ui.palette, palette, showEntry);
@@ -520,9 +519,8 @@ async function showEntry(index) {
     say(`${colour}: ${count.toLocaleString("en")} pixels (${((100 * count) / indices.length).toFixed(1)}%) lit up in the result; choose it again to see them all.`);
   }
   // In slices, as every big drawing: a quick second choice stops this one.
-  const rgba = chosen < 0 ? paletteToRgba(indices, palette, new Uint8Array(indices.length * 4))
-    : highlightEntry(indices, palette, chosen);
-  if (!(await drawRgbaInSlices(ui.result, rgba, width, height))) return;
+  const drawnPalette = chosen < 0 ? palette : fadedPalette(palette, chosen);
+  if (!(await drawIndicesInSlices(ui.result, indices, drawnPalette, width, height))) return;
   await compare.updateResult();
 }
 

@@ -129,6 +129,20 @@ export function drawRgbaInSlices(canvas, rgba, width, height) {
 }
 
 /**
+ * Draw a quantized image from its palette indices (one per pixel) and RGBA palette, in slices of rows
+ * (see {@link drawImageDataInSlices}).
+ * @param {HTMLCanvasElement} canvas
+ * @param {Uint8Array} indices
+ * @param {Uint8Array} palette RGBA, 4 bytes per entry
+ * @param {number} width
+ * @param {number} height
+ * @returns {Promise<boolean>}
+ */
+export function drawIndicesInSlices(canvas, indices, palette, width, height) {
+  return drawRgbaInSlices(canvas, paletteToRgba(indices, palette, new Uint8Array(indices.length * 4)), width, height);
+}
+
+/**
  * Rebuild the quantized image from its palette indices: one 32-bit copy per pixel, written into
  * `out` (RGBA bytes, 4 per index). Uses no DOM, so the worker can call it too.
  * @param {Uint8Array} indices one palette index per pixel
@@ -190,20 +204,19 @@ export function drawPalette(container, palette, onChoose) {
 }
 
 /**
- * The RGBA of a quantized image in which only the pixels of palette entry `index` keep their colour; the
- * others fade to a light grey, so the entry's pixels stand out. All opaque.
- * @param {Uint8Array} indices one palette index per pixel
+ * `palette` as it shows with entry `index` lit up: that entry keeps its colour, the others fade to a
+ * light grey, all opaque. A result drawn through it (drawIndicesInSlices) makes the entry's pixels
+ * stand out.
  * @param {Uint8Array} palette RGBA, 4 bytes per entry
  * @param {number} index
  */
-export function highlightEntry(indices, palette, index) {
-  // Each entry as it is shown, then one lookup per pixel (paletteToRgba).
-  const shownPalette = new Uint8Array(palette.length);
+export function fadedPalette(palette, index) {
+  const faded = new Uint8Array(palette.length);
   for (let at = 0; at < palette.length; at += 4) {
-    for (let c = 0; c < 3; c++) shownPalette[at + c] = at === 4 * index ? palette[at + c] : 0.2 * palette[at + c] + 188;
-    shownPalette[at + 3] = 255;
+    for (let c = 0; c < 3; c++) faded[at + c] = at === 4 * index ? palette[at + c] : 0.2 * palette[at + c] + 188;
+    faded[at + 3] = 255;
   }
-  return paletteToRgba(indices, shownPalette, new Uint8Array(indices.length * 4));
+  return faded;
 }
 
 // -- charts ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
 import { PAGE_MAX_MEGAPIXELS, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
 import { copyPixels, decodeImage } from "./images.js";
-import { drawImageDataInSlices, drawRgbaInSlices, nextTask, paletteToRgba, sizeCanvas } from "./draw.js";
+import { drawImageDataInSlices, drawIndicesInSlices, drawRgbaInSlices, nextTask, sizeCanvas } from "./draw.js";
 import {
   SAMPLE_NAME, SAMPLE_URL, bootLabel, capitalise, compressImage, countOf, describePsnr, describeScore, describeTarget,
   formatStrength, quantizeImage, readInt, readNumber, setUpOptionInputs,
@@ -220,7 +220,7 @@ async function runToTarget(job, width, height) {
   const reply = await compressImage(client, pixels, width, height, job, (tried) =>
     say(`Compressing to ${goal}: ${countOf(tried, "palette size")} tried…`),
   );
-  await drawRgbaInSlices(ui.result, paletteToRgba(reply.indices, reply.palette, new Uint8Array(width * height * 4)), width, height);
+  await drawIndicesInSlices(ui.result, reply.indices, reply.palette, width, height);
   ui.resultCaption.textContent = countOf(reply.n_colors, "colour");
   ui.progress.value = 1;
   setState("done");

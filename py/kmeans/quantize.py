@@ -512,7 +512,8 @@ def quantize_prepared(
     palette, labels, sq_errors = round_palette(fit, distinct.colours, prepared.colours_fit, space)
     palette, rank = finish_palette(palette, labels, distinct.weights, alpha)
     colour_indices = rank[labels].astype(np.uint8)
-    colours_sse, n_iter = float((sq_errors * distinct.weights).sum()), fit.n_iter
+    n_iter = fit.n_iter
+    colours_sse = None if prepared.dithered else float((sq_errors * distinct.weights).sum())
     # The fit's labels and bounds and the colours' labels and errors (about 70 MB for a million
     # colours) go before the pass over the pixels: held, they made the dithering of a 12 MP photo
     # grow the heap.
