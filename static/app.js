@@ -120,8 +120,10 @@ function say(text) {
   ui.status.textContent = text;
 }
 
-/** @param {{stage: string, step: number, steps: number}} status */
-function showBootStatus({ stage, step, steps }) {
+/** @param {{stage: string, step: number, steps: number, started?: string}} status */
+function showBootStatus({ stage, step, steps, started }) {
+  // For tests and benchmarks: whether Python started from the saved snapshot or from its files.
+  if (started) document.body.dataset.pythonStart = started;
   if (stage === WARM_STAGE) {
     document.body.dataset.warm = "true"; // for benchmarks and tests: the first image pays no first-run costs
     return;

@@ -6,9 +6,10 @@
  * {id, type: "result", payload} or {id, type: "error", error: {name, message, fatal}}; `fatal` means the
  * runtime itself failed (not a Python exception), so the page starts a fresh worker. While a request runs
  * the worker may send {id, type: "progress", payload}. Boot steps go out unsolicited as
- * {id: null, type: "status", payload: {stage, step, steps}}. After "ready" the worker warms up in short
- * steps (kmeans.web.warm_up) that give way to any request, then sends {id: null, type: "status",
- * payload: {stage: "warm"}}.
+ * {id: null, type: "status", payload: {stage, step, steps}}; "ready" also says how Python started,
+ * `started`: "snapshot" (from the memory snapshot a first visit saved, see snapshot.js) or "files".
+ * After "ready" the worker warms up in short steps (kmeans.web.warm_up) that give way to any request,
+ * then sends {id: null, type: "status", payload: {stage: "warm"}}.
  *
  * Payload keys are the Python keyword names of kmeans/web.py (snake_case), so the worker passes a
  * payload straight to callKwargs.
@@ -54,7 +55,8 @@ export const BOOT_STAGES = Object.freeze([
 export const WARM_STAGE = "warm";
 /**
  * The name of a worker that skips the warm-up: a batch's extra workers are started with photos already
- * waiting, and its steps (about a second in all) would only delay them.
+ * waiting, and its steps (about a second in all) would only delay them. Such a worker starts from a
+ * saved snapshot too, but never makes one (the page's own worker does).
  */
 export const NO_WARM_UP = "no-warm-up";
 

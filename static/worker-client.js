@@ -11,7 +11,7 @@ import { NO_WARM_UP, REPLY } from "./protocol.js";
 export class WorkerClient {
   /**
    * @param {object} handlers
-   * @param {(payload: {stage: string, step: number, steps: number}) => void} handlers.onStatus boot steps
+   * @param {(payload: {stage: string, step: number, steps: number, started?: string}) => void} handlers.onStatus boot steps
    * @param {(error: Error) => void} handlers.onBootError the runtime failed to load
    * @param {boolean} [handlers.warmUp] let the worker warm up after booting (default true; see
    *   protocol.js NO_WARM_UP: a batch's extra workers start with work waiting)

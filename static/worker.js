@@ -6,16 +6,20 @@
 import { PYODIDE_BASE } from "./config.js";
 import { REQUEST, REPLY, BOOT_STAGES, NO_WARM_UP, WARM_STAGE } from "./protocol.js";
 import { paletteToRgba } from "./draw.js";
+import { SNAPSHOTS, readSnapshot, saveSnapshot, forgetSnapshot } from "./snapshot.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
 const LAZY_PACKAGES = { [REQUEST.FIGURE_PNG]: ["matplotlib"] }; // PNGs are written with zlib, no Pillow
 
-/** @param {string} stage */
-function reportStage(stage) {
+/**
+ * @param {string} stage
+ * @param {Record<string, any>} [more] more of the status payload (the "ready" stage says how Python started)
+ */
+function reportStage(stage, more = {}) {
   postMessage({
     id: null,
     type: REPLY.STATUS,
-    payload: { stage, step: BOOT_STAGES.findIndex((entry) => entry.stage === stage) + 1, steps: BOOT_STAGES.length },
+    payload: { stage, step: BOOT_STAGES.findIndex((entry) => entry.stage === stage) + 1, steps: BOOT_STAGES.length, ...more },
   });
 }
 
@@ -27,15 +31,52 @@ async function boot() {
     return response.arrayBuffer();
   });
   kmeansZip.catch(() => {}); // reported below, when it is awaited
+  const saved = readSnapshot(); // read from the cache while pyodide.mjs loads
   const base = new URL(PYODIDE_BASE, import.meta.url).href;
   const { loadPyodide } = await import(base + "pyodide.mjs");
-  const pyodide = await loadPyodide({ indexURL: base, stdout: () => {}, stderr: console.warn });
+  const options = { indexURL: base, stdout: () => {}, stderr: console.warn };
+  const snapshot = await saved;
+  if (snapshot) {
+    try {
+      const pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      // The restored heap holds the first visit's random state: every visit would draw the same numbers.
+      pyodide.runPython("import random; random.seed()");
+      return await loadKmeans(pyodide, kmeansZip, "snapshot");
+    } catch (error) {
+      if (await kmeansZip.then(() => false, () => true)) throw error; // not the snapshot's fault
+      // Whatever went wrong (a damaged entry, a browser that restores differently), the page must
+      // still start: drop the snapshot and start Python as a first visit does, making a new one.
+      console.warn("Python could not start from the saved snapshot, so it starts afresh", error);
+      await forgetSnapshot();
+      reportStage("runtime");
+    }
+  }
+  // Only the page's own worker makes one (a batch's extra workers would all make the same).
+  const make = SNAPSHOTS && self.name !== NO_WARM_UP;
+  const pyodide = await loadPyodide({ ...options, _makeSnapshot: make });
+  if (make) {
+    try {
+      saveSnapshot(pyodide.makeMemorySnapshot()); // before anything else runs; saved meanwhile
+    } catch (error) {
+      console.warn("The Python snapshot could not be made", error); // the next visit starts as this one
+    }
+  }
+  return loadKmeans(pyodide, kmeansZip, "files");
+}
+
+/**
+ * The rest of the boot, the same however Python started: NumPy, then the kmeans package.
+ * @param {any} pyodide
+ * @param {Promise<ArrayBuffer>} kmeansZip
+ * @param {"snapshot" | "files"} started how Python started, for the "ready" status
+ */
+async function loadKmeans(pyodide, kmeansZip, started) {
   reportStage("numpy");
   await pyodide.loadPackage("numpy", { messageCallback: () => {} });
   reportStage("kmeans");
   pyodide.unpackArchive(await kmeansZip, "zip");
   const web = pyodide.pyimport("kmeans.web");
-  reportStage("ready");
+  reportStage("ready", { started });
   return { pyodide, web, loaded: new Set(["numpy"]) };
 }
 

@@ -19,7 +19,7 @@ from kmeans import steps
 from PIL import Image
 
 from .conftest import REPO, RUN_TIMEOUT_MS, build
-from .helpers import build_hash, cache_contents, compress_file, wait_booted, wait_offline
+from .helpers import SNAPSHOT, build_hash, cache_contents, compress_file, saved_snapshot_size, wait_booted, wait_offline
 from .test_compress_page import canvas_pixels, make_png
 
 
@@ -46,10 +46,11 @@ def test_after_one_visit_the_page_works_with_the_network_off(strict_context, dis
     assert page.text_content("#offline-status") == "Ready to work offline"
 
     name = f"kmeans-{build_hash(dist)} /"
+    saved_snapshot_size(page, name, server.url + SNAPSHOT)  # kept beside the build's files
     caches = cache_contents(page)
     assert list(caches) == [name]
     cached = {url.removeprefix(server.url) for url in caches[name]}
-    assert cached == precached_paths(dist)
+    assert cached == precached_paths(dist) | {SNAPSHOT}
     # NumPy boots the page: cached although nothing was run online. The download is written with zlib,
     # so Pillow, like matplotlib (which needs it for the figure), is cached on first use only.
     assert any(path.startswith("pyodide/numpy-") for path in cached)
@@ -193,9 +194,11 @@ def test_a_new_build_replaces_the_old_cache_and_never_mixes_files(
     assert page.get_attribute("meta[name=build]", "content") == "b"
     wait_offline(page)
 
+    saved_snapshot_size(page, cache_b, server.url + SNAPSHOT)  # b's own, made by b's first boot
     caches = cache_contents(page)
-    assert list(caches) == [cache_b]
+    assert list(caches) == [cache_b]  # a's cache went, a's snapshot with it
     digests = page.evaluate(DIGESTS_JS, cache_b)
+    del digests[server.url + SNAPSHOT]
     assert {url.removeprefix(server.url) for url in digests} == precached_paths(b.out)
     for url, digest in digests.items():
         assert (
