@@ -120,3 +120,31 @@ def test_the_same_result_every_time_and_in_every_colour_space(small_photo):
 def test_strength_outside_zero_to_one_is_refused(small_photo, value):
     with pytest.raises(ValueError, match=r"dither"):
         quantize_image(small_photo, 8, dither=value)
+
+
+@pytest.mark.parametrize("block_bits", [3, 4, 5])
+def test_the_nearest_table_is_exact_for_known_colours_and_cell_centred_for_others(monkeypatch, block_bits):
+    # The table fills cells in blocks as targets miss; how big a block is changes only the speed:
+    # every answer is the image's own colour's exact entry, or the entry nearest the cell's centre.
+    from kmeans.colour_spaces import OKLAB
+
+    monkeypatch.setattr(dither._NearestTable, "BLOCK_BITS", block_bits)
+    rng = np.random.default_rng(7)
+    palette_fit = OKLAB.to_fit(rng.integers(0, 256, (16, 3)).astype(np.float64))
+
+    def nearest(colours):
+        distances = ((OKLAB.to_fit(colours)[:, None, :] - palette_fit[None]) ** 2).sum(axis=2)
+        return distances.argmin(axis=1)
+
+    known_colours = rng.integers(0, 256, (400, 3))
+    known_keys = known_colours @ np.array([1, 1 << 8, 1 << 16])
+    known_labels = nearest(known_colours.astype(np.float64))
+    table = dither._NearestTable(palette_fit, OKLAB.to_fit, (known_keys, known_labels))
+    targets = np.concatenate([rng.integers(0, 256, (3000, 3)), known_colours[:300]])
+    centres = (targets >> 1) * 2 + 0.5  # the centre of each 7-bit cell
+    labels = dict(zip(known_keys.tolist(), known_labels.tolist()))
+    expected = [labels.get(key, label) for key, label in
+                zip((targets @ np.array([1, 1 << 8, 1 << 16])).tolist(), nearest(centres.astype(np.float64)))]
+    for _ in range(2):  # the second time, from the colours met the first time
+        found = table(targets.T.astype(np.float32))
+        np.testing.assert_array_equal(found, expected)
