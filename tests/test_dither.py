@@ -136,15 +136,16 @@ def test_the_nearest_table_is_exact_for_known_colours_and_cell_centred_for_other
         distances = ((OKLAB.to_fit(colours)[:, None, :] - palette_fit[None]) ** 2).sum(axis=2)
         return distances.argmin(axis=1)
 
+    key_of = np.array([1, 1 << 8, 1 << 16])  # a colour's 24-bit key, as kmeans._distinct packs it
     known_colours = rng.integers(0, 256, (400, 3))
-    known_keys = known_colours @ np.array([1, 1 << 8, 1 << 16])
+    known_keys = known_colours @ key_of
     known_labels = nearest(known_colours.astype(np.float64))
     table = dither._NearestTable(palette_fit, OKLAB.to_fit, (known_keys, known_labels))
     targets = np.concatenate([rng.integers(0, 256, (3000, 3)), known_colours[:300]])
     centres = (targets >> 1) * 2 + 0.5  # the centre of each 7-bit cell
     labels = dict(zip(known_keys.tolist(), known_labels.tolist()))
     expected = [labels.get(key, label) for key, label in
-                zip((targets @ np.array([1, 1 << 8, 1 << 16])).tolist(), nearest(centres.astype(np.float64)))]
+                zip((targets @ key_of).tolist(), nearest(centres.astype(np.float64)))]
     for _ in range(2):  # the second time, from the colours met the first time
         found = table(targets.T.astype(np.float32))
         np.testing.assert_array_equal(found, expected)

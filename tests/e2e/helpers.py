@@ -80,21 +80,17 @@ def distinct_colours(target, canvas_id) -> int:
 # static/snapshot.js: the key of the Python snapshot in the build's offline cache, relative to the site root.
 SNAPSHOT = "pyodide-core-snapshot"
 
-SNAPSHOT_SIZE_JS = """async ([name, key]) => {
-    const response = await (await caches.open(name)).match(key);
-    return response ? (await response.arrayBuffer()).byteLength : null;
-}"""
-
 
 def saved_snapshot_size(page, name, key, at_least=0):
     """Wait until the cache holds a snapshot of more than ``at_least`` bytes; return its size."""
-    page.wait_for_function(
+    size = page.wait_for_function(
         """async ([name, key, atLeast]) => {
             const response = await (await caches.open(name)).match(key);
-            return response !== undefined && (await response.arrayBuffer()).byteLength > atLeast;
+            const size = response === undefined ? 0 : (await response.arrayBuffer()).byteLength;
+            return size > atLeast && size;
         }""",
         arg=[name, key, at_least],
         timeout=RUN_TIMEOUT_MS,
         polling=200,
     )
-    return page.evaluate(SNAPSHOT_SIZE_JS, [name, key])
+    return size.json_value()
