@@ -122,15 +122,16 @@ def test_strength_outside_zero_to_one_is_refused(small_photo, value):
         quantize_image(small_photo, 8, dither=value)
 
 
-@pytest.mark.parametrize("block_bits", [3, 4, 5])
-def test_the_nearest_table_is_exact_for_known_colours_and_cell_centred_for_others(monkeypatch, block_bits):
-    # The table fills cells in blocks as targets miss; how big a block is changes only the speed:
-    # every answer is the image's own colour's exact entry, or the entry nearest the cell's centre.
+@pytest.mark.parametrize(("block_bits", "n_entries"), [(3, 16), (4, 16), (5, 16), (4, 64), (3, 256), (4, 256)])
+def test_the_nearest_table_is_exact_for_known_colours_and_cell_centred_for_others(monkeypatch, block_bits, n_entries):
+    # The table fills cells in blocks as targets miss; how big a block is changes only the speed, and so
+    # does comparing a block's cells with only the entries that can be nearest to them (from 32 entries
+    # on): every answer is the image's own colour's exact entry, or the entry nearest the cell's centre.
     from kmeans.colour_spaces import OKLAB
 
     monkeypatch.setattr(dither._NearestTable, "BLOCK_BITS", block_bits)
     rng = np.random.default_rng(7)
-    palette_fit = OKLAB.to_fit(rng.integers(0, 256, (16, 3)).astype(np.float64))
+    palette_fit = OKLAB.to_fit(rng.integers(0, 256, (n_entries, 3)).astype(np.float64))
 
     def nearest(colours):
         distances = ((OKLAB.to_fit(colours)[:, None, :] - palette_fit[None]) ** 2).sum(axis=2)
