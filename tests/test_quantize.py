@@ -171,6 +171,21 @@ def test_distinct_colours_match_np_unique(monkeypatch, threshold, strip, weighte
     np.testing.assert_array_equal(distinct.lookup(values), values[inverse])
 
 
+@pytest.mark.parametrize("rows", [0, 1, 2, 3, 1001])
+def test_colour_keys_of_rgb_rows_are_their_packed_channels(rows):
+    # Contiguous RGB rows are read 4 bytes every 3 (the next row's red masked off), the last row on
+    # its own; strided rows and slices of a bigger array must give the same keys as packing.
+    rng = np.random.default_rng(rows)
+    image = rng.integers(0, 256, size=(rows + 4, 3), dtype=np.uint8)
+    image[-3] = 255  # a white row, so that a key that kept a neighbour's byte would show
+    for pixels in (image[:rows], image[2 : rows + 2], image[-rows:] if rows else image[:0],
+                   np.asfortranarray(image[:rows]), image[: 2 * rows : 2] if rows else image[:0]):
+        expected = kmeans._distinct.pack([pixels[:, c] for c in range(3)])
+        got = kmeans._distinct.colour_keys(pixels, 3)
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == np.intp
+
+
 @pytest.mark.parametrize("dither", [0.0, 0.6])
 @pytest.mark.parametrize("transparent", [False, True], ids=["opaque", "transparent"])
 def test_a_big_image_in_strips_gives_the_same_result(small_photo, monkeypatch, dither, transparent):
