@@ -170,16 +170,12 @@ class _NearestTable:
             self.exact[keys] = labels
             self._fill(np.unique(self._cell_of_keys(np.asarray(keys, dtype=np.intp))))
 
-    #: The shifts and mask of :meth:`_cell_of_keys` as NumPy integers: shifting by a Python int took
-    #: three times as long in WebAssembly, on nearly every wavefront.
-    _KEY_SHIFTS = tuple(np.intp(8 * c + 8 - CELL_BITS) for c in range(3))
-    _CELL_SHIFTS = (np.intp(CELL_BITS), np.intp(2 * CELL_BITS))
-    _LEVEL_MASK = np.intp((1 << CELL_BITS) - 1)
-
-    @classmethod
-    def _cell_of_keys(cls, keys):
-        red, green, blue = ((keys >> shift) & cls._LEVEL_MASK for shift in cls._KEY_SHIFTS)
-        return red | (green << cls._CELL_SHIFTS[0]) | (blue << cls._CELL_SHIFTS[1])
+    @staticmethod
+    def _cell_of_keys(keys):
+        shift = 8 - CELL_BITS
+        mask = (1 << CELL_BITS) - 1
+        return (((keys >> shift) & mask) | (((keys >> (8 + shift)) & mask) << CELL_BITS)
+                | (((keys >> (16 + shift)) & mask) << (2 * CELL_BITS)))
 
     def _fill(self, cells):
         """Compute the entries of `cells` (distinct cell numbers)."""
@@ -309,10 +305,6 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
     flat_entries = np.ascontiguousarray(palette.T, dtype=np.float32).reshape(-1)
     channel_offsets = (np.arange(3) * palette.shape[0])[:, None]
     weights = np.array([w / 16 for w in _WEIGHTS], dtype=np.float32)[:, None, None]
-    # The loop's bounds as float32 scalars: a Python number costs each ufunc call a conversion, in
-    # WebAssembly as long as the clipping itself (the same values either way).
-    black, white = np.float32(0), np.float32(255)
-    most, tiny = np.float32(MAX_ERROR), np.float32(TINY_ERROR)
     stride = width - 2  # between the pixels of one wavefront, in the flat image
     wavefronts = width + 2 * (height - 1)
     for t in range(wavefronts):
@@ -330,17 +322,17 @@ def error_diffusion(rgb, palette, *, strength, palette_fit=None, to_fit=None, kn
         wanted += planes[:, at]
         # Clipped with two ufuncs and gathered by indexing, not np.clip and np.take: the same values,
         # and in WebAssembly each call of those costs twice as much, ten thousand times a photo.
-        np.minimum(np.maximum(wanted, black, out=wanted), white, out=wanted)
+        np.minimum(np.maximum(wanted, 0, out=wanted), 255, out=wanted)
         chosen = nearest(np.rint(wanted))
         indices[at] = chosen
         error = wanted - flat_entries[chosen + channel_offsets]
-        np.minimum(np.maximum(error, -most, out=error), most, out=error)
+        np.minimum(np.maximum(error, -MAX_ERROR, out=error), MAX_ERROR, out=error)
         size = np.abs(error)
         largest = np.maximum(size[0], size[1])
         np.maximum(largest, size[2], out=largest)
         error *= passed if visible is None else passed[at]
         # Times 1 or 0, exactly (a tiny error is not passed on): half the cost of np.where's select.
-        error *= largest >= tiny
+        error *= largest >= TINY_ERROR
         shares = error[None] * weights  # right, down-left, down, down-right
         # The first pixel may be on the right edge (x = width - 1), the last on the left (x = 0).
         right_ok = 1 if t - 2 * first == width - 1 else 0
