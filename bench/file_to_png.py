@@ -76,8 +76,9 @@ def main(argv=None):
                 for _ in range(args.repeat):
                     run = ours_in_process(source, ours_png, k)
                     best = run if best is None or run["total"] < best["total"] else best
-                    cli = min(cli, timed_command([sys.executable, "-m", "kmeans", "compress", "-q", "-k", str(k),
-                                                  "-o", str(cli_png), str(source)]))
+                    # --overwrite: from the second run on the output exists, which the CLI otherwise skips.
+                    cli = min(cli, timed_command([sys.executable, "-m", "kmeans", "compress", "-q", "--overwrite",
+                                                  "-k", str(k), "-o", str(cli_png), str(source)]))
                     peer = min(peer, timed_command(["pngquant", str(k), "--speed", "1", "--force",
                                                     "--output", str(peer_png), str(source)]))
                 stages = f"{best['decode']:.2f} · {best['quantize']:.2f} · {best['encode']:.2f}"
