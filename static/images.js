@@ -17,6 +17,12 @@ export async function decodeImage(blob, name, maxMegapixels) {
   if (blob.type && !blob.type.startsWith("image/")) {
     throw new Error(`“${name}” is not an image (${blob.type}). Choose an image file: ${ACCEPTED_FORMATS}.`);
   }
+  if (blob.type === "image/svg+xml" || /\.svgz?$/i.test(name)) {
+    // An image type, but lines and shapes rather than pixels: the browser gives no bitmap of it here.
+    throw new Error(
+      `“${name}” is an SVG drawing (shapes, not pixels), which cannot be compressed here: export it as a PNG first. Accepted formats: ${ACCEPTED_FORMATS}.`,
+    );
+  }
   /** @type {ImageBitmap} */
   let bitmap;
   try {

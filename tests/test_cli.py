@@ -118,7 +118,7 @@ def test_compress_few_colours_note(tmp_path, capsys):
     assert main(["compress", str(path), "-k", "16"]) == 0
     out, err = capsys.readouterr()
     assert "2 colours" in out
-    assert "(the image has only 2 distinct colours, fewer than n_colors=16" in out
+    assert "(the image has only 2 distinct colours, fewer than the 16 asked for" in out
     assert err == ""
     assert _palette_png(tmp_path / "flat-16colors.png")[2] == 2
 
@@ -152,7 +152,8 @@ def test_compress_corrupt_file(tmp_path, capsys, content, match):
     out, err = capsys.readouterr()
     assert out == ""
     line = _one_error_line(err)
-    assert line.startswith(f"kmeans: {path}")
+    assert line.startswith(f"kmeans: {path} ")
+    assert line.count(str(path)) == 1, line  # the file is named once, not "bad.png: bad.png is ..."
     assert re.search(match, line)
     assert not (tmp_path / "bad-16colors.png").exists()
 

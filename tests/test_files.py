@@ -25,10 +25,11 @@ def test_compress_file_reports_a_bad_file_instead_of_raising(tmp_path):
     result = compress_file(bad)
     assert result.status == "failed"
     assert result.error == f"{bad} is not an image this tool can read; accepted formats: PNG, JPEG, GIF, WebP, BMP, TIFF"
-    assert result.line() == f"{bad}: {result.error}"
+    assert result.line() == result.error  # it names the file already: not "notes.png: notes.png is ..."
     assert not (tmp_path / "notes-16colors.png").exists()
     missing = compress_file(tmp_path / "gone.jpg")
     assert missing.status == "failed" and missing.error == f"{tmp_path / 'gone.jpg'}: no such file"
+    assert missing.line() == missing.error
 
 
 def test_compress_file_names_its_output_by_the_target(photo_files):

@@ -274,8 +274,11 @@ def test_first_frame_of_an_animation():
       r"^photo\.x is not an image this tool can read; accepted formats: PNG, JPEG"),
      (lambda png, jpeg: png[: len(png) // 2], r"^photo\.x is corrupt or truncated and cannot be"),
      (lambda png, jpeg: jpeg[: len(jpeg) // 2], r"^photo\.x is corrupt or truncated and cannot be"),
-     (lambda png, jpeg: png[:40], r"^photo\.x is (corrupt or truncated|not an image)")],
-    ids=["empty", "garbage", "truncated-png", "truncated-jpeg", "png-header-only"],
+     (lambda png, jpeg: png[:40], r"^photo\.x is (corrupt or truncated|not an image)"),
+     (lambda png, jpeg: b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>',
+      r"^photo\.x is an SVG drawing \(shapes, not pixels\), which cannot be compressed: export it as a PNG "
+      r"first; accepted formats: PNG, JPEG")],
+    ids=["empty", "garbage", "truncated-png", "truncated-jpeg", "png-header-only", "svg"],
 )
 def test_bad_files_give_clear_value_errors(small_photo, encode, make, match):
     data = make(encode(small_photo, "PNG"), encode(small_photo, "JPEG"))

@@ -259,11 +259,18 @@ def test_fewer_distinct_colours_than_asked_warns_and_keeps_them():
     image[0] = [255, 0, 0]  # 3 pixels
     image[1, :2] = [0, 0, 255]  # 2 pixels
     # the other 4 pixels stay black
-    with pytest.warns(UserWarning, match=r"only 3 distinct colours, fewer than n_colors=16"):
+    with pytest.warns(UserWarning, match=r"only 3 distinct colours, fewer than the 16 asked for"):
         result = quantize_image(image, 16)
     np.testing.assert_array_equal(result.palette, [[0, 0, 0], [255, 0, 0], [0, 0, 255]])
     np.testing.assert_array_equal(result.to_array(), image)
     assert result.n_iter == 0
+
+
+def test_a_single_distinct_colour_is_named_in_the_singular():
+    image = np.full((2, 3, 3), 40, np.uint8)
+    with pytest.warns(UserWarning, match=r"^the image has only 1 distinct colour, fewer than the 8 asked for; "):
+        result = quantize_image(image, 8)
+    np.testing.assert_array_equal(result.palette, [[40, 40, 40]])
 
 
 # -- alpha ----------------------------------------------------------------------------------

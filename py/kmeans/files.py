@@ -85,7 +85,8 @@ class FileResult:
     def line(self) -> str:
         """The CLI's line for this file."""
         if self.status == "failed":
-            return f"{self.source}: {self.error}"
+            # Most errors name the file already ("a.png is empty (0 bytes); ..."): once is enough.
+            return self.error if self.error.startswith(self.source) else f"{self.source}: {self.error}"
         if self.status == "skipped":
             return f"{self.source} -> {self.output}: skipped, the output exists (--overwrite replaces it)"
         scaled = f" at 1/{self.scale} size" if self.scale > 1 else ""

@@ -81,6 +81,11 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return _decode(Image.open(io.BytesIO(data)), name, max_megapixels)
     except UnidentifiedImageError:
+        if _is_svg(data):
+            raise ValueError(
+                f"{name} is an SVG drawing (shapes, not pixels), which cannot be compressed: export it as "
+                f"a PNG first; accepted formats: {ACCEPTED_FORMATS}"
+            ) from None
         raise ValueError(
             f"{name} is not an image this tool can read; accepted formats: {ACCEPTED_FORMATS}"
         ) from None
@@ -91,6 +96,11 @@ def load_image(source, *, name: str | None = None, max_megapixels: float = FILE_
         ) from None
     except (OSError, SyntaxError, EOFError) as error:
         raise ValueError(f"{name} is corrupt or truncated and cannot be decoded ({error})") from None
+
+
+def _is_svg(data: bytes) -> bool:
+    """Whether a file Pillow cannot read is an SVG drawing: an ``<svg`` element near its start."""
+    return b"<svg" in data[:1024].lower()
 
 
 def _decode(opened, name, max_megapixels) -> np.ndarray:

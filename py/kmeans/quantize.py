@@ -492,9 +492,10 @@ def quantize_prepared(
     n_distinct = distinct.colours.shape[0]
     if n_distinct <= n_fit:
         if n_distinct < n_fit:
+            colours = "colour" if n_distinct == 1 else "colours"
             warnings.warn(
-                f"the image has only {n_distinct} distinct colours, fewer than "
-                f"n_colors={options.n_colors}; the palette keeps all of them",
+                f"the image has only {n_distinct} distinct {colours}, fewer than the {options.n_colors} "
+                "asked for; the palette keeps all of them",
                 UserWarning,
                 stacklevel=3,
             )

@@ -209,13 +209,15 @@ def test_cancel_returns_to_ready_and_the_next_run_completes(app):
         ("corrupt.png", b"\x89PNG\r\n\x1a\nthis is not really a png", "could not be decoded"),
         ("notes.txt", b"hello", "not an image"),
         ("empty.png", b"", "empty"),
+        ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="20"/></svg>',
+         "is an SVG drawing (shapes, not pixels), which cannot be compressed here: export it as a PNG first"),
     ],
-    ids=["corrupt", "not-an-image", "empty"],
+    ids=["corrupt", "not-an-image", "empty", "svg"],
 )
 def test_bad_file_shows_an_error_and_a_good_file_works_after(app, name, data, message):
     compress(app, "first.png", make_png(), k=6)
     before = canvas_pixels(app, "result")
-    mime = "text/plain" if name.endswith(".txt") else "image/png"
+    mime = {".txt": "text/plain", ".svg": "image/svg+xml"}.get(name[name.rindex("."):], "image/png")
     choose_file(app, name, data, mime)
     app.wait_for_function("() => document.body.dataset.state === 'error'", timeout=RUN_TIMEOUT_MS)
     status = app.text_content("#status")
