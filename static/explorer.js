@@ -15,7 +15,7 @@
  * half-step did; "updated" before the first Assign) and pointsSeeded (centres placed so far).
  */
 import { REQUEST } from "./protocol.js";
-import { readInt } from "./compress.js";
+import { countOf, readInt } from "./compress.js";
 import { drawLineChart, formatNumber } from "./draw.js";
 import { CLUSTER_COLOURS, centroidAt, drawScatter, offPlane, plotBounds, plotScale, pointAt } from "./scatter.js";
 import { LINK_MAX_VALUES, hideParts, hideableNames, readLink, writeLink } from "./explorer-link.js";
@@ -478,7 +478,9 @@ async function reset() {
   try {
     run.k = readInt(ui.k, "K");
     const maxK = run.dataset.n_points;
-    if (run.k > maxK) throw new Error(`K=${run.k} is more than the ${maxK} points of the data; choose K from 1 to ${maxK}.`);
+    if (run.k > maxK) {
+      throw new Error(`K=${run.k} is more than the ${countOf(maxK, "point")} of the data; choose K from 1 to ${maxK}.`);
+    }
     if (ui.init.value === "click") {
       run.busy = false;
       show();

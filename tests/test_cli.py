@@ -325,7 +325,7 @@ def test_cluster_ragged_csv(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert _one_error_line(err) == (
-        "kmeans: error: ragged.csv: line 3 has 1 values but line 1 has 2; every row must have "
+        "kmeans: error: ragged.csv: line 3 has 1 value but line 1 has 2; every row must have "
         "the same number of columns")
 
 

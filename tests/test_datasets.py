@@ -27,9 +27,13 @@ def _npy(array, **options) -> bytes:
      ("p.tsv", b"x\ty\n1\t2\n3\t4\n-5.5\t60\n"),
      ("p.txt", b"1 2\n3    4\n  -5.5\t 60\n"),
      ("p.txt", b"# two columns\nx y\n\n1 2\n3 4\n# a comment\n-5.5 60\n"),
-     ("P.CSV", b"\xef\xbb\xbfx,y\n1,2\n3,4\n-5.5,60\n")],
+     ("P.CSV", b"\xef\xbb\xbfx,y\n1,2\n3,4\n-5.5,60\n"),
+     ("p.csv", b"x;y\n1;2\n3,0;4\n-5,5;6e1\n"),
+     ("p.csv", b"1;2\n3;4\n-5.5;60\n"),
+     ("p.csv", b"x;1,y\n1,2\n3,4\n-5.5,60\n")],
     ids=["csv", "csv-header", "csv-spaces-crlf", "tsv-header", "whitespace-txt", "comments-blanks",
-         "utf8-bom-uppercase-ext"],
+         "utf8-bom-uppercase-ext", "semicolons-decimal-commas", "semicolons-decimal-points",
+         "semicolon-in-a-column-name"],
 )
 def test_text_formats(name, data):
     np.testing.assert_array_equal(load_points(data, name=name), [[1, 2], [3, 4], [-5.5, 60]])
@@ -63,13 +67,14 @@ def test_single_column_and_min_features():
 
 @pytest.mark.parametrize(
     "name, data, match",
-    [("p.csv", b"x,y\n1,2\n3,4\n5\n6,7\n", r"^p\.csv: line 4 has 1 values but line 2 has 2"),
+    [("p.csv", b"x,y\n1,2\n3,4\n5\n6,7\n", r"^p\.csv: line 4 has 1 value but line 2 has 2"),
      ("p.txt", b"1 2 3\n4 5\n", r"line 2 has 2 values but line 1 has 3"),
      ("p.csv", b"1,2\n3,abc\n", r"^p\.csv: line 2, column 2: 'abc' is not a number"),
      ("p.csv", b"1,2\n3," + b"z" * 40 + b"\n", r"'z{20}\.\.\.' is not a number"),
      ("p.csv", b"1,2\n,4\n", r"line 2, column 1 is empty; every cell must hold a number"),
      ("p.csv", b"1,2\nnan,4\n", r"line 2, column 1 is 'nan'; only finite numbers.*NaN"),
      ("p.csv", b"1,2\n3,-inf\n", r"line 2, column 2 is '-inf'"),
+     ("p.csv", b"1;2\n3;4;5\n", r"line 2 has 3 values but line 1 has 2"),
      ("p.csv", b"", r"^p\.csv: the file is empty"),
      ("p.csv", b"\n  \n# only a comment\n", r"the file has no data rows"),
      ("p.csv", b"x,y\n", r"the file has a header row but no data rows"),
@@ -77,7 +82,7 @@ def test_single_column_and_min_features():
      ("p.xlsx", b"1,2\n", r"^p\.xlsx: unknown file type '\.xlsx'; use \.csv, \.tsv, \.txt"),
      ("points", b"1,2\n", r"unknown file type '\(none\)'")],
     ids=["ragged", "ragged-txt", "non-numeric", "long-cell-shortened", "empty-cell", "nan", "inf",
-         "empty-file", "blank-lines-only", "header-only", "not-utf8", "unknown-extension",
+         "ragged-semicolons", "empty-file", "blank-lines-only", "header-only", "not-utf8", "unknown-extension",
          "no-extension"],
 )
 def test_bad_text_files(name, data, match):

@@ -10,7 +10,7 @@ import numpy as np
 from ._validation import as_rng, check_data
 
 #: File types :func:`load_points` reads, for error messages.
-ACCEPTED_POINT_FILES = ".csv, .tsv, .txt (numbers separated by commas, tabs or spaces) or .npy"
+ACCEPTED_POINT_FILES = ".csv, .tsv, .txt (numbers separated by commas, semicolons, tabs or spaces) or .npy"
 
 
 def _parse_number(cell: str, line_number: int, column: int) -> float:
@@ -26,11 +26,16 @@ def _parse_number(cell: str, line_number: int, column: int) -> float:
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
-    return [cell.strip() for cell in line.split(delimiter)]
+    cells = [cell.strip() for cell in line.split(delimiter)]
+    if delimiter == ";":
+        # Semicolons separate the cells where a comma is the decimal mark (spreadsheets in much of
+        # Europe write "1,5;2"): both marks are read.
+        cells = [cell.replace(",", ".") for cell in cells]
+    return cells
 
 
 def _parse_text(text: str) -> np.ndarray:
-    """Rows of numbers separated by commas, tabs or whitespace; an optional header row."""
+    """Rows of numbers separated by commas, semicolons, tabs or whitespace; an optional header row."""
     rows = [
         (number, line)
         for number, line in enumerate(text.splitlines(), start=1)
@@ -39,7 +44,9 @@ def _parse_text(text: str) -> np.ndarray:
     if not rows:
         raise ValueError("the file has no data rows; it needs at least one row of numbers")
     first = rows[0][1]
-    delimiter = "," if "," in first else "\t" if "\t" in first else None
+    # Semicolons only when the second row has them too: a column name may hold one.
+    semicolons = all(";" in line for _number, line in rows[:2])
+    delimiter = ";" if semicolons else "," if "," in first else "\t" if "\t" in first else None
     header_cells = _split(first, delimiter)
     try:
         [float(cell) for cell in header_cells]
@@ -53,8 +60,8 @@ def _parse_text(text: str) -> np.ndarray:
         cells = _split(line, delimiter)
         if len(cells) != n_columns:
             raise ValueError(
-                f"line {line_number} has {len(cells)} values but line {rows[0][0]} has "
-                f"{n_columns}; every row must have the same number of columns"
+                f"line {line_number} has {len(cells)} value{'s' if len(cells) != 1 else ''} but line "
+                f"{rows[0][0]} has {n_columns}; every row must have the same number of columns"
             )
         values.append([_parse_number(cell, line_number, j) for j, cell in enumerate(cells)])
         for j, value in enumerate(values[-1]):
