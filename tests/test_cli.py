@@ -304,6 +304,13 @@ def test_cluster_plot_with_a_bad_extension(points_csv, tmp_path, capsys):
     assert not (tmp_path / "f.txt").exists()
 
 
+def test_cluster_plot_into_a_missing_folder_names_the_figure(points_csv, tmp_path, capsys):
+    plot = tmp_path / "no-such-folder" / "fig.svg"
+    assert main(["cluster", str(points_csv), "-k", "2", "--plot", str(plot)]) == 2
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"kmeans: error: {plot} cannot be written (no such file or directory)")
+
+
 def test_cluster_plot_needs_two_columns(tmp_path, capsys):
     # Before the fix this ended in an IndexError traceback inside plot_clusters.
     path = tmp_path / "one.csv"

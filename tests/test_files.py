@@ -6,7 +6,7 @@ import os
 
 import pytest
 from kmeans import QuantizeOptions, compress_file, encode_png, load_image, quantize_image
-from kmeans.files import collect_images, output_name, write_atomically
+from kmeans.files import collect_images, describe_error, output_name, write_atomically
 
 
 def test_compress_file_writes_what_quantize_image_gives(photo_files, tmp_path):
@@ -65,7 +65,17 @@ def test_write_atomically_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="No space left") as raised:
         write_atomically(str(path), b"never")
     assert path.read_bytes() == b"after"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]  # no temporary file left
+    # The message names the file asked for, not the temporary one.
+    assert describe_error(raised.value) == f"{path} cannot be written (no space left on device)"
+
+
+def test_a_png_that_cannot_be_written_is_named_in_the_message(tmp_path):
+    path = tmp_path / "no-such-folder" / "out.png"
+    with pytest.raises(OSError) as raised:
+        write_atomically(str(path), b"png")
+    assert raised.value.filename == str(path)
+    assert describe_error(raised.value) == f"{path} cannot be written (no such file or directory)"

@@ -11,6 +11,7 @@ prints a traceback. The exit status is one of :data:`EXIT_CODES`.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import math
 import os
@@ -24,7 +25,7 @@ from .cluster import KMeans
 from .datasets import ACCEPTED_POINT_FILES, load_points
 from .colour_spaces import COLOUR_SPACES
 from .files import (  # noqa: F401  (size_change: the CLI's words, imported from here by its tests)
-    USER_ERRORS, collect_images, compress_file, count_of, describe_error, output_name, size_change,
+    USER_ERRORS, collect_images, compress_file, count_of, describe_error, output_name, size_change, write_atomically,
 )
 from .images import ACCEPTED_FORMATS
 from .options import AUTO_ONE_RUN_FROM, AUTO_RESTARTS, DEFAULTS, RANGES, QuantizeOptions
@@ -313,7 +314,9 @@ def _write_plot(X, model, history, path):
     except ImportError:
         raise UserError("--plot needs matplotlib: pip install 'kmeans-web[plot]'") from None
     figure = plot_clusters(X, model.labels_, model.cluster_centers_, history)
-    figure.savefig(path)
+    drawn = io.BytesIO()
+    figure.savefig(drawn, format=extension[1:])
+    write_atomically(path, drawn.getvalue())  # whole or not at all; a failure names `path`
 
 
 def main(argv=None) -> int:

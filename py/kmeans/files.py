@@ -194,12 +194,19 @@ def write_atomically(path: str, data: bytes) -> None:
         with open(temporary, "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.remove(temporary)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError):
+            # The user named `path`, not the temporary file: the message names it.
+            raise WriteError(error.errno, error.strerror or str(error), path) from None
         raise
+
+
+class WriteError(OSError):
+    """A file could not be written; ``filename`` is the path the caller asked for."""
 
 
 def compress_file(source, output=None, *, options: QuantizeOptions = DEFAULTS, max_kb=None, min_quality=None,
@@ -276,6 +283,8 @@ def compress_file(source, output=None, *, options: QuantizeOptions = DEFAULTS, m
 
 def describe_error(error: BaseException) -> str:
     """An exception from reading or writing a file, in the user's words."""
+    if isinstance(error, WriteError):
+        return f"{error.filename} cannot be written ({error.strerror[:1].lower()}{error.strerror[1:]})"
     if isinstance(error, FileNotFoundError):
         return f"{error.filename}: no such file"
     if isinstance(error, IsADirectoryError):
