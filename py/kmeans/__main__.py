@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help=f"palette size, {n_colors.minimum}-{n_colors.maximum} (default {DEFAULTS.n_colors})")
     compress.add_argument(
         "-o", "--output",
-        help="output file (one image) or folder (default: beside each input, as NAME-KcolorS.png)",
+        help="output file (one image) or folder (default: beside each input, as NAME-Kcolors.png, e.g. photo-16colors.png)",
     )
     compress.add_argument("--seed", type=int, default=DEFAULTS.seed, help=f"random seed (default {DEFAULTS.seed})")
     compress.add_argument("--max-iter", type=int, default=DEFAULTS.max_iter,
