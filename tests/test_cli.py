@@ -338,14 +338,17 @@ def test_cluster_ragged_csv(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "content, args, match",
-    [("1,2\n3,4\n", ["-k", "0"], r"n_clusters=0 should be >= 1"),
-     ("1,2\n3,4\n", ["-k", "5"], r"n_samples=2 should be >= n_clusters=5"),
+    [("1,2\n3,4\n", ["-k", "0"], r"error: -k 0 is out of range: \S*p\.csv has 2 points, so use -k 1 to 2$"),
+     ("1,2\n3,4\n", ["-k", "5"], r"error: -k 5 is out of range: \S*p\.csv has 2 points, so use -k 1 to 2$"),
+     ("1,2\n3,4\n", ["-k", "1", "--n-init", "0"], r"error: --n-init 0 is out of range: use 1 or more$"),
+     ("1,2\n3,4\n", ["-k", "1", "--max-iter", "-3"], r"error: --max-iter -3 is out of range: use 1 or more$"),
      ("1,2\n1,2\n1,2\n", ["-k", "2"], r"only 1 distinct point, fewer"),
      ("1e154,2\n3,4\n", ["-k", "1"], r"holds 1e\+154 \(row 0, column 0\); values up to 1e\+100 in size"),
      ("1e-160,2e-160\n3e-160,0\n", ["-k", "1"], r"every value of the data is below 1e-100 in size"),
      ("1,2\n3,x\n", [], r"line 2, column 2: 'x' is not a number"),
      ("", [], r"the file is empty")],
-    ids=["k0", "k-too-big", "few-distinct", "huge", "tiny", "non-numeric", "empty"],
+    ids=["k0", "k-too-big", "n-init-0", "max-iter-negative", "few-distinct", "huge", "tiny", "non-numeric",
+         "empty"],
 )
 def test_cluster_user_errors(tmp_path, capsys, content, args, match):
     path = tmp_path / "p.csv"

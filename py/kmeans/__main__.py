@@ -266,6 +266,7 @@ def _as_flags(message: str) -> str:
 def run_cluster(args) -> int:
     """Cluster a points file and print the result; return the exit status."""
     X = load_points(args.points)
+    _check_cluster_args(args, n_points=X.shape[0])
     if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg", ".pdf"):
         raise UserError(f"--plot {args.plot}: use a .png, .svg or .pdf file name")
     if args.plot and X.shape[1] < 2:
@@ -285,6 +286,16 @@ def run_cluster(args) -> int:
         _write_plot(X, model, history, args.plot)
         print(f"figure written to {args.plot}")
     return 0
+
+
+def _check_cluster_args(args, n_points: int) -> None:
+    """Refuse a K, --n-init or --max-iter out of range, in the command line's words."""
+    if not 1 <= args.clusters <= n_points:
+        raise UserError(f"-k {args.clusters} is out of range: {args.points} has {count_of(n_points, 'point')}, "
+                        f"so use -k 1 to {n_points}")
+    for flag, value in (("--n-init", args.n_init), ("--max-iter", args.max_iter)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} {value} is out of range: use 1 or more")
 
 
 def _fit_with_history(X, args):
