@@ -14,6 +14,11 @@ import numbers
 import numpy as np
 
 
+def count_of(count: int, word: str) -> str:
+    """``1 colour``, ``16 colours``: a count and its noun, for messages."""
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
 def check_data(X, *, name: str = "X") -> np.ndarray:
     """Return `X` as a 2-D float64 array with finite values, or raise.
 

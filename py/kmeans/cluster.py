@@ -15,6 +15,7 @@ from ._validation import (
     check_n_clusters,
     check_positive_int,
     check_sample_weight,
+    count_of,
 )
 
 def _tolerance(X, tol: float) -> float:
@@ -197,7 +198,7 @@ default="k-means++"
                 n_distinct = _count_distinct_rows(X[weights > 0])
                 if n_distinct < n_clusters:
                     raise ValueError(
-                        f"X has only {n_distinct} distinct point{'' if n_distinct == 1 else 's'}, fewer than "
+                        f"X has only {count_of(n_distinct, 'distinct point')}, fewer than "
                         f"n_clusters={n_clusters}; choose n_clusters <= {n_distinct}"
                     )
             labels, inertia, centers, n_iter = lloyd_single(

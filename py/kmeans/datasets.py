@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from ._validation import as_rng, check_data
+from ._validation import as_rng, check_data, count_of
 
 #: File types :func:`load_points` reads, for error messages.
 ACCEPTED_POINT_FILES = ".csv, .tsv, .txt (numbers separated by commas, semicolons, tabs or spaces) or .npy"
@@ -60,8 +60,8 @@ def _parse_text(text: str) -> np.ndarray:
         cells = _split(line, delimiter)
         if len(cells) != n_columns:
             raise ValueError(
-                f"line {line_number} has {len(cells)} value{'s' if len(cells) != 1 else ''} but line "
-                f"{rows[0][0]} has {n_columns}; every row must have the same number of columns"
+                f"line {line_number} has {count_of(len(cells), 'value')} but line {rows[0][0]} has "
+                f"{n_columns}; every row must have the same number of columns"
             )
         values.append([_parse_number(cell, line_number, j) for j, cell in enumerate(cells)])
         for j, value in enumerate(values[-1]):
@@ -127,7 +127,7 @@ def load_points(source, *, name: str | None = None, min_features: int = 1) -> np
         X = check_data(X, name="the data")
         if X.shape[1] < min_features:
             raise ValueError(
-                f"the data has {X.shape[1]} column{'s' if X.shape[1] != 1 else ''}; "
+                f"the data has {count_of(X.shape[1], 'column')}; "
                 f"at least {min_features} are needed"
             )
     except (ValueError, TypeError) as error:

@@ -21,6 +21,7 @@ import re
 import time
 import warnings
 
+from ._validation import count_of  # noqa: F401  (the CLI's words, read from here too)
 from .images import load_image
 from .metrics import scale_factor
 from .options import DEFAULTS, QuantizeOptions
@@ -86,7 +87,8 @@ class FileResult:
         """The CLI's line for this file."""
         if self.status == "failed":
             # Most errors name the file already ("a.png is empty (0 bytes); ..."): once is enough.
-            return self.error if self.error.startswith(self.source) else f"{self.source}: {self.error}"
+            named = self.error.startswith((f"{self.source} ", f"{self.source}:"))
+            return self.error if named else f"{self.source}: {self.error}"
         if self.status == "skipped":
             return f"{self.source} -> {self.output}: skipped, the output exists (--overwrite replaces it)"
         scaled = f" at 1/{self.scale} size" if self.scale > 1 else ""
@@ -100,11 +102,6 @@ class FileResult:
             f"{'lossless' if math.isinf(self.psnr) else f'PSNR {self.psnr:.1f} dB'}{quality}, "
             f"{count_of(self.n_iter, 'iteration')}, {self.seconds:.2f} s{target}{kept}{notes}"
         )
-
-
-def count_of(count: int, word: str) -> str:
-    """``1 colour``, ``16 colours``."""
-    return f"{count} {word if count == 1 else word + 's'}"
 
 
 def size_change(before: int, after: int) -> str:

@@ -51,7 +51,7 @@ import numpy as np
 from ._coarse_to_fine import Fit, fit_colours
 from ._distances import assign_labels, own_distances
 from ._distinct import count_colours, strips
-from ._validation import as_rng
+from ._validation import as_rng, count_of
 from . import colour_spaces, dither as dithering
 from .options import DEFAULTS, QuantizeOptions
 
@@ -492,10 +492,9 @@ def quantize_prepared(
     n_distinct = distinct.colours.shape[0]
     if n_distinct <= n_fit:
         if n_distinct < n_fit:
-            colours = "colour" if n_distinct == 1 else "colours"
             warnings.warn(
-                f"the image has only {n_distinct} distinct {colours}, fewer than the {options.n_colors} "
-                "asked for; the palette keeps all of them",
+                f"the image has only {count_of(n_distinct, 'distinct colour')}, fewer than the "
+                f"{options.n_colors} asked for; the palette keeps all of them",
                 UserWarning,
                 stacklevel=3,
             )

@@ -35,6 +35,7 @@ import dataclasses
 import math
 import warnings
 
+from ._validation import count_of
 from .images import encode_png
 from .metrics import ssimulacra2
 from .options import DEFAULTS, MAX_PALETTE_SIZE, QuantizeOptions
@@ -384,5 +385,4 @@ def describe(chosen: Trial, met: bool, max_bytes, min_quality) -> str:
             parts.append(f"quality {chosen.score:.1f}, {min_quality - chosen.score:.1f} short of the "
                          f"{min_quality:g} asked for")
     verdict = "target met" if met else "target missed"
-    colours = "1 colour" if chosen.n_colors == 1 else f"{chosen.n_colors} colours"
-    return f"{verdict} with {colours}: {'; '.join(parts)}"
+    return f"{verdict} with {count_of(chosen.n_colors, 'colour')}: {'; '.join(parts)}"
