@@ -173,6 +173,34 @@ def test_download_is_a_small_palette_png(app, tmp_path):
     assert f"{path.stat().st_size / 1024:.1f} KB" in size_text
 
 
+def test_the_png_is_offered_before_the_score_is_computed(app):
+    """After the result is drawn the PNG comes first (its size and the download), then the score."""
+    app.evaluate(
+        """() => {
+            window.statusLog = [];
+            const status = document.getElementById('status');
+            new MutationObserver(() => window.statusLog.push({
+                text: status.textContent,
+                download: document.getElementById('download').getAttribute('download'),
+                size: document.querySelector('#stats [data-stat=compressed-size]')?.textContent ?? null,
+                score: document.querySelector('#stats [data-stat=ssimulacra2]')?.textContent ?? null,
+            })).observe(status, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    compress(app, "order.png", make_png(120, 80, seed=4), k=8)
+    log = app.evaluate("() => window.statusLog")
+    texts = [entry["text"] for entry in log]
+    writing = next(i for i, text in enumerate(texts) if text.startswith("Writing the PNG"))
+    scoring = next(i for i, text in enumerate(texts) if text.startswith("Scoring how alike"))
+    assert writing < scoring, texts
+    # While the score is computed, the PNG can already be downloaded and its size is shown.
+    assert log[scoring]["download"] == "order-8colors.png"
+    assert log[scoring]["size"] and "KB" in log[scoring]["size"]
+    assert log[scoring]["score"] is None
+    stats = app.eval_on_selector_all("#stats dd", "nodes => nodes.map(n => n.dataset.stat)")
+    assert stats.index("compressed-size") < stats.index("ssimulacra2")
+
+
 def test_progress_is_reported_during_a_run(app):
     app.evaluate(
         """() => {
