@@ -336,6 +336,8 @@ async function run() {
     );
     const fileName = outputName(name, nColors);
     setDownload(new Blob([encoded.png], { type: "image/png" }), fileName);
+    // For tests and benchmarks: how many pieces of a big PNG's image data the helper worker made.
+    ui.download.dataset.pieces = encoded.pieces ? `${encoded.helped}/${encoded.pieces}` : "";
     addStat("Compressed size", describeSizes(bytes, encoded.bytes));
 
     say("Scoring how alike it looks…");

@@ -4,9 +4,10 @@
  * from worker-client.js by calling kmeans.web. This is the only file that touches Pyodide.
  */
 import { PYODIDE_BASE } from "./config.js";
-import { REQUEST, REPLY, BOOT_STAGES, NO_WARM_UP, WARM_STAGE } from "./protocol.js";
+import { REQUEST, REPLY, BOOT_STAGES, NO_WARM_UP, PNG_PIECES_MIN_PIXELS, WARM_STAGE } from "./protocol.js";
 import { paletteToRgba } from "./draw.js";
 import { SNAPSHOTS, readSnapshot, saveSnapshot, forgetSnapshot } from "./snapshot.js";
+import { Helper } from "./helper.js";
 
 /** Pyodide packages loaded lazily, the first time a request needs them. */
 const LAZY_PACKAGES = { [REQUEST.FIGURE_PNG]: ["matplotlib"] }; // PNGs are written with zlib, no Pillow
@@ -170,6 +171,14 @@ function callPython(kernel, type, payload, id) {
     kwargs.progress = (/** @type {number | string} */ step, /** @type {number} */ amount) =>
       postMessage({ id, type: REPLY.PROGRESS, payload: progressPayload(step, amount) });
   }
+  if (type === REQUEST.DEFLATE_PIECES) {
+    // Each piece as soon as it is made (the worker that asked stops making it).
+    kwargs.progress = (/** @type {number} */ index, /** @type {any} */ deflated) => {
+      const bytes = copyBuffer(deflated);
+      deflated.destroy();
+      postMessage({ id, type: REPLY.PROGRESS, payload: { index, deflated: bytes } }, [bytes.buffer]);
+    };
+  }
   const reply = kernel.web.call.callKwargs(kwargs);
   try {
     const error = reply.get("error");
@@ -230,6 +239,52 @@ function describe(error) {
   return text;
 }
 
+/** The page's own worker has a helper for the big photos' PNGs; a helper or a batch's worker has none. */
+const helper = self.name === NO_WARM_UP ? null : new Helper();
+
+/**
+ * A PNG, as kmeans.web.encode_png writes it. A big photo's image data is deflated in pieces, some of them
+ * by the helper worker (see helper.js); the file is the same either way.
+ * @param {any} kernel
+ * @param {any} payload the encode_png request's
+ * @returns {Promise<[Record<string, any>, Transferable[]]>}
+ */
+async function encodePng(kernel, payload) {
+  if (!helper) return callPython(kernel, REQUEST.ENCODE_PNG, payload, null);
+  const [parts, transfer] = callPython(kernel, REQUEST.PNG_PARTS, payload, null);
+  if (parts.png) return [parts, transfer]; // a small photo's, whole
+  helper.start();
+  const { scanlines, pieces: starts, window, head, adler32 } = parts;
+  const end = (/** @type {number} */ i) => (i + 1 < starts.length ? starts[i + 1] : scanlines.length);
+  let lentFirst = 0; // the helper's first piece: it numbers its pieces from there
+  const { results, helped } = await helper.share(
+    starts.length,
+    (i) => {
+      const before = Math.max(0, starts[i] - window);
+      const piece = {
+        data: scanlines.subarray(before, end(i)), start: starts[i] - before, last: end(i) === scanlines.length,
+      };
+      return callPython(kernel, REQUEST.DEFLATE_PIECE, piece, null)[0].deflated;
+    },
+    (first, last) => {
+      const offset = Math.max(0, starts[first] - window);
+      const data = scanlines.slice(offset, end(last));
+      const pieces = starts.slice(first, last + 1);
+      lentFirst = first;
+      return {
+        type: REQUEST.DEFLATE_PIECES,
+        payload: { data, offset, starts: pieces, total: scanlines.length },
+        transfer: [data.buffer, pieces.buffer],
+      };
+    },
+    ({ index, deflated }) => [lentFirst + index, deflated],
+  );
+  const deflated = new Uint8Array(results.reduce((total, bytes) => total + bytes.length, 0));
+  results.reduce((offset, bytes) => (deflated.set(bytes, offset), offset + bytes.length), 0);
+  const [png, pngTransfer] = callPython(kernel, REQUEST.FINISH_PNG, { head, deflated, adler32 }, null);
+  return [{ ...png, pieces: starts.length, helped }, pngTransfer];
+}
+
 self.onmessage = async (/** @type {MessageEvent} */ event) => {
   const { id, type, payload } = event.data;
   requestsInFlight++;
@@ -239,13 +294,19 @@ self.onmessage = async (/** @type {MessageEvent} */ event) => {
     }
     const kernel = await ready;
     await loadLazyPackages(kernel, type);
-    const [result, transfer] = callPython(kernel, type, payload, id);
+    const [result, transfer] = type === REQUEST.ENCODE_PNG ? await encodePng(kernel, payload)
+      : callPython(kernel, type, payload, id);
     if (type === REQUEST.QUANTIZE) {
       // Draw-ready pixels, in the buffer the request brought (Python has its own copy by now).
       result.rgba = paletteToRgba(result.indices, result.palette, payload.pixels);
       transfer.push(result.rgba.buffer);
     }
     postMessage({ id, type: REPLY.RESULT, payload: result }, { transfer });
+    if (type === REQUEST.QUANTIZE && payload.width * payload.height > PNG_PIECES_MIN_PIXELS) {
+      // A big photo's PNG comes next: the helper boots meanwhile. Not before the photo is quantized: a
+      // worker inside a worker starts only while its parent is idle, and this one is idle now.
+      helper?.start();
+    }
   } catch (error) {
     if (error && error.python) {
       postMessage({ id, type: REPLY.ERROR, error: { name: error.name, message: error.message } });

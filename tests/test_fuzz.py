@@ -114,6 +114,17 @@ REQUESTS = {
                       max_kb=st.one_of(st.none(), st.floats(0.0, 4.0), values),
                       min_quality=st.one_of(st.none(), st.floats(-50.0, 100.0), values)),
     "encode_png": sized("indices", "palette"),
+    "png_parts": sized("indices", "palette"),
+    "deflate_piece": st.fixed_dictionaries({"data": buffers, "start": st.one_of(st.integers(-5, 2000), values),
+                                            "last": st.one_of(st.booleans(), values)}),
+    "deflate_pieces": st.fixed_dictionaries({
+        "data": buffers, "offset": st.one_of(st.integers(-5, 40), values),
+        "starts": st.one_of(buffers, st.lists(st.integers(-5, 2000), min_size=0, max_size=4).map(
+            lambda starts: np.array(starts, dtype=np.int32).tobytes())),
+        "total": st.one_of(st.integers(-5, 3000), values)}),
+    "finish_png": st.fixed_dictionaries({
+        "head": st.one_of(buffers, st.binary(max_size=64).map(lambda tail: b"\x89PNG\r\n\x1a\n" + tail)),
+        "deflated": buffers, "adler32": st.one_of(st.integers(-5, 2**33), values)}),
     "score": sized("pixels", "indices", "palette"),
     "load_points": st.fixed_dictionaries({"data": buffers, "name": st.text(max_size=12)}),
     "sample_points": st.fixed_dictionaries({"kind": st.text(max_size=8), "n_points": values, "seed": values}),

@@ -149,6 +149,31 @@ def test_a_png_written_in_pieces_decodes_to_the_same_pixels(monkeypatch):
         np.testing.assert_array_equal(np.asarray(picture.convert("RGB")), quantized.to_array())
 
 
+def test_deflate_pieces_made_apart_from_slices_join_into_deflates_stream(monkeypatch):
+    """Each piece needs only itself and the 32 KB before it: made anywhere, the stream is the same."""
+    monkeypatch.setattr(images, "DEFLATE_PIECE", 1 << 16)
+    raw = _scanlines(5 * images.DEFLATE_PIECE + 777, seed=3)
+    pieces = []
+    for start in range(0, len(raw), images.DEFLATE_PIECE):
+        stop = start + images.DEFLATE_PIECE
+        before = max(0, start - images.DEFLATE_PIECE_WINDOW)
+        pieces.append(images.deflate_piece(raw[before:stop], start - before, last=stop >= len(raw)))
+    assert images.join_pieces(pieces, zlib.adler32(raw)) == images.deflate(raw)
+
+
+def test_png_parts_deflated_and_finished_are_encode_png(monkeypatch):
+    monkeypatch.setattr(images, "PNG_TRIAL_MAX_PIXELS", 10_000)  # (a big image's path, on a small one)
+    for alpha in (False, True):
+        quantized = _quantized(200, shape=(150, 257), alpha=alpha)
+        parts = images.png_parts(quantized)
+        png = images.finish_png(parts.head, images.deflate(parts.scanlines, parts.level, parts.mem_level,
+                                                           parts.strategy))
+        assert png == encode_png(quantized)
+        assert png.startswith(parts.head) and png_chunks(png)[b"IHDR"][8] == 8
+    with pytest.raises(ValueError, match="above 10,000 pixels; use encode_png"):
+        images.png_parts(_quantized(4, shape=(100, 100)))
+
+
 def test_save_png_writes_the_encoded_bytes(tmp_path):
     quantized = _quantized(4)
     path = tmp_path / "out.png"

@@ -1,4 +1,4 @@
-"""The page's pure modules, run by Node.js: settings.js, pool.js, zip.js, images.js, worker-client.js.
+"""The page's pure modules, run by Node.js: settings.js, pool.js, zip.js, images.js, worker-client.js, helper.js.
 
 They decide what a shared link sets, how many Pyodide workers a device gets and
 what the zip of a batch holds, with no DOM; so they are checked here, exactly as
@@ -31,7 +31,7 @@ def run_module(body: str):
     assert node, "Node.js is needed (it comes with npm, which the build needs)"
     imports = "\n".join(
         f"import * as {name.replace('-', '_')} from {json.dumps((STATIC / f'{name}.js').as_uri())};"
-        for name in ("settings", "pool", "zip", "images", "worker-client", "early-worker")
+        for name in ("settings", "pool", "zip", "images", "worker-client", "early-worker", "helper")
     )
     script = f"{imports}\nconst result = await (async () => {{ {body} }})();\nprocess.stdout.write(JSON.stringify(result));"
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True)
@@ -181,6 +181,98 @@ def test_the_extra_workers_stop_when_the_batch_has_been_idle():
     """)
     assert found["ms"] == [30_000, 30_000]
     assert found["stopped"] == ["second", "third"] and found["left"] == ["page"]  # the page's own stays
+
+
+# -- helper.js --------------------------------------------------------------------------------------
+
+#: A helper's fake client for Helper.share: it reports its tasks from the last, one a macrotask, as
+#: told (``fail_after``: it fails after that many; ``silent``: it never answers, as one still booting).
+FAKE_HELPER = """
+    const requests = [];
+    const stopped = [];
+    const fakeHelper = ({ ready = true, failAfter = Infinity, silent = false, cores = 2 } = {}) => {
+        const aide = new helper.Helper({ cores, workers: true, makeClient: (onReady) => ({
+            start() { if (ready) onReady(); },
+            stop() { stopped.push(true); },
+            request(type, payload, { onProgress }) {
+                requests.push({ type, ...payload });
+                if (silent) return new Promise(() => {});
+                return (async () => {
+                    for (let i = payload.last - payload.first, done = 0; i >= 0; i--, done++) {
+                        await new Promise((resolve) => setTimeout(resolve, 0));
+                        if (done === failAfter) throw new Error("the helper broke");
+                        onProgress({ index: i, result: `helper:${payload.first + i}` });
+                    }
+                    return {};
+                })();
+            },
+        }) });
+        aide.start();
+        return aide;
+    };
+    const share = async (aide, count) => {
+        const madeHere = [];
+        const { results, helped } = await aide.share(
+            count,
+            (i) => { madeHere.push(i); return `here:${i}`; },
+            (first, last) => ({ type: "deflate_pieces", payload: { first, last } }),
+            ({ index, result }) => [Number(result.split(":")[1]), result],
+        );
+        return { results, helped, madeHere };
+    };
+    console.warn = () => {};
+"""
+
+
+def test_the_helper_takes_the_second_half_from_its_end_and_they_meet():
+    found = run_module(FAKE_HELPER + """
+        const aide = fakeHelper();
+        const shared = await share(aide, 9);
+        aide.stop();
+        return { ...shared, requests };
+    """)
+    assert found["requests"] == [{"type": "deflate_pieces", "first": 5, "last": 8}]  # the second half
+    results = found["results"]
+    assert [int(result.split(":")[1]) for result in results] == list(range(9))  # every task, in order
+    from_helper = [i for i, result in enumerate(results) if result.startswith("helper")]
+    assert found["helped"] == len(from_helper) > 0
+    assert from_helper == list(range(9 - len(from_helper), 9))  # from the end
+    assert sorted(found["madeHere"] + from_helper) == list(range(9))  # each task made once
+
+
+@pytest.mark.parametrize("how", ["fails", "still booting", "one core"])
+def test_without_a_working_helper_the_worker_makes_every_task(how):
+    options = {"fails": "{ failAfter: 1 }", "still booting": "{ ready: false, silent: true }",
+               "one core": "{ cores: 1 }"}[how]
+    found = run_module(FAKE_HELPER + f"""
+        const aide = fakeHelper({options});
+        const shared = await share(aide, 6);
+        aide.stop();
+        return {{ ...shared, requests }};
+    """)
+    assert found["results"][:5] == [f"here:{i}" for i in range(5)]
+    assert found["results"][5] == ("helper:5" if how == "fails" else "here:5")  # its first report counts
+    assert found["helped"] == (1 if how == "fails" else 0)
+    assert len(found["requests"]) == (0 if how == "one core" else 1)
+
+
+def test_the_helper_stops_when_it_has_been_idle():
+    found = run_module(FAKE_HELPER + """
+        const timers = [];
+        const realTimeout = globalThis.setTimeout;
+        globalThis.setTimeout = (callback, ms) => {
+            if (ms >= 1000) { timers.push({ callback, ms }); return timers.length; }
+            return realTimeout(callback, ms);
+        };
+        globalThis.clearTimeout = (id) => { if (id && timers[id - 1]) timers[id - 1].cleared = true; };
+        const aide = fakeHelper();
+        await share(aide, 4);
+        const afterWork = timers.filter((timer) => !timer.cleared).map((timer) => timer.ms);
+        for (const timer of timers) if (!timer.cleared) timer.callback();
+        return { afterWork, stopped: stopped.length, client: aide.client === null, idle: helper.IDLE_MS };
+    """)
+    assert found["afterWork"] == [60_000] and found["idle"] == 60_000
+    assert found["stopped"] == 1 and found["client"]
 
 
 # -- early-worker.js and worker-client.js ---------------------------------------------------------

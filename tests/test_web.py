@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kmeans import KMeans, kmeans_plusplus, make_points, quantize_image, run_kmeans, silhouette_score, web
+from kmeans import KMeans, images, kmeans_plusplus, make_points, quantize_image, run_kmeans, silhouette_score, web
 from kmeans.metrics import ssimulacra2
 from PIL import Image
 
@@ -179,6 +179,56 @@ def test_compress_refuses_bad_targets_saying_what_is_accepted(targets, message):
     reply = web.call(_function="compress", pixels=rgba_image().tobytes(), width=30, height=20, **targets)
     assert reply["error"]["name"] == "ValueError"
     assert reply["error"]["message"].startswith(message)
+
+def test_png_parts_pieces_and_finish_make_the_encode_png_file(monkeypatch):
+    """The worker's path for a big image: parts, each piece deflated on its own (here or in the
+    helper worker), joined: the same file as encode_png."""
+    monkeypatch.setattr(images, "PNG_TRIAL_MAX_PIXELS", 20_000)
+    monkeypatch.setattr(images, "DEFLATE_PIECE", 1 << 13)
+    rng = np.random.default_rng(4)
+    width, height = 310, 205
+    indices = rng.integers(0, 12, width * height, dtype=np.uint8)
+    indices[: width * 50] = 3  # runs, so pieces reach back into the window
+    palette = np.column_stack([rng.integers(0, 256, (12, 3)), np.full(12, 255)]).astype(np.uint8).reshape(-1)
+    parts = web.png_parts(indices.tobytes(), palette.tobytes(), width, height)
+    scanlines, starts = parts["scanlines"], [int(start) for start in parts["pieces"]]
+    assert starts == list(range(0, scanlines.size, images.DEFLATE_PIECE)) and len(starts) > 3
+    pieces = []
+    for start, stop in zip(starts, starts[1:] + [scanlines.size]):
+        before = max(0, start - images.DEFLATE_PIECE_WINDOW)
+        reply = web.call("deflate_piece", data=scanlines[before:stop].tobytes(), start=start - before,
+                         last=stop == scanlines.size)
+        pieces.append(reply["result"]["deflated"].tobytes())
+    finished = web.finish_png(parts["head"].tobytes(), b"".join(pieces), parts["adler32"])
+    whole = web.encode_png(indices.tobytes(), palette.tobytes(), width, height)
+    assert finished["png"].tobytes() == whole["png"].tobytes() and finished["bytes"] == whole["bytes"]
+
+
+def test_png_parts_gives_a_small_image_whole():
+    rng = np.random.default_rng(5)
+    indices = rng.integers(0, 4, 60 * 40, dtype=np.uint8).tobytes()
+    palette = np.column_stack([rng.integers(0, 256, (4, 3)), np.full(4, 255)]).astype(np.uint8).tobytes()
+    parts = web.png_parts(indices, palette, 60, 40)
+    assert set(parts) == {"png", "bytes", "seconds"}
+    assert parts["png"].tobytes() == web.encode_png(indices, palette, 60, 40)["png"].tobytes()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"data": b"abc", "start": 4, "last": True}, "start must be from 0 to 3"),
+    ({"data": b"abc", "start": -1, "last": True}, "start"),
+    ({"data": b"abc", "start": 0, "last": "yes"}, "last must be true or false"),
+])
+def test_deflate_piece_refuses_bad_requests(kwargs, message):
+    reply = web.call("deflate_piece", **kwargs)
+    assert message in reply["error"]["message"]
+
+
+def test_finish_png_refuses_what_is_not_a_png_head():
+    reply = web.call("finish_png", head=b"GIF89a..", deflated=b"", adler32=1)
+    assert "start of a PNG file" in reply["error"]["message"]
+    reply = web.call("finish_png", head=b"\x89PNG\r\n\x1a\n", deflated=b"", adler32=2**32)
+    assert "32-bit checksum" in reply["error"]["message"]
+
 
 def test_encode_png_refuses_an_index_past_the_palette():
     with pytest.raises(ValueError, match="past the end of the palette"):

@@ -14,6 +14,7 @@ import struct
 import sys
 import warnings
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -135,7 +136,7 @@ def _pixels(picture) -> np.ndarray:
 _ZLIB_TRIALS = ((zlib.Z_DEFAULT_STRATEGY, 9), (zlib.Z_FILTERED, 9))
 
 #: Above this many pixels only the first trial runs: each trial costs a full compression.
-_TRIAL_MAX_PIXELS = 4_000_000
+PNG_TRIAL_MAX_PIXELS = 4_000_000
 
 
 #: Above this many bytes of scanlines, :func:`deflate` compresses in pieces of this size, natively on
@@ -144,19 +145,21 @@ DEFLATE_PIECE = 1 << 19
 
 #: Each piece starts with this much of the data before it as its dictionary (zlib's whole window),
 #: so that cutting the stream costs next to nothing (a few bytes per piece).
-_WINDOW = 1 << 15
+DEFLATE_PIECE_WINDOW = 1 << 15
 
 
 def deflate(raw, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
     """A zlib stream of `raw` (bytes-like): one compression up to ``DEFLATE_PIECE`` bytes, else pieces joined.
 
-    A big image's scanlines are cut into pieces of ``DEFLATE_PIECE`` bytes,
-    each compressed on its own (primed with the 32 KB before it, as pigz
-    does) and ended on a byte boundary with a sync flush, so that the raw
-    deflate streams simply follow one another; the zlib header and the
-    Adler-32 of the whole wrap them. zlib releases Python's lock while it
-    compresses, so natively the pieces run on the machine's cores; in
-    WebAssembly (no threads) they run one after the other, to the same bytes.
+    A big image's scanlines are cut into pieces of ``DEFLATE_PIECE`` bytes
+    (:func:`deflate_piece`), each compressed on its own (primed with the 32 KB
+    before it, as pigz does) and ended on a byte boundary with a sync flush,
+    so that the raw deflate streams simply follow one another; the zlib
+    header and the Adler-32 of the whole wrap them (:func:`join_pieces`).
+    zlib releases Python's lock while it compresses, so natively the pieces
+    run on the machine's cores; in WebAssembly (no threads) they run one
+    after the other, to the same bytes (the page's worker hands some of them
+    to a helper worker instead).
     """
     view = memoryview(raw).cast("B")
     if len(view) <= DEFLATE_PIECE:
@@ -165,11 +168,9 @@ def deflate(raw, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFA
     starts = range(0, len(view), DEFLATE_PIECE)
 
     def piece(start):
-        window = view[max(0, start - _WINDOW) : start]
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15, mem_level, strategy, *([window] if start else []))
-        last = start + DEFLATE_PIECE >= len(view)
-        return compressor.compress(view[start : start + DEFLATE_PIECE]) + compressor.flush(
-            zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        stop = start + DEFLATE_PIECE
+        return deflate_piece(view[:stop], start, last=stop >= len(view), level=level, mem_level=mem_level,
+                             strategy=strategy)
 
     threads = min(os.cpu_count() or 1, len(starts))
     if threads > 1 and sys.platform != "emscripten":
@@ -179,7 +180,40 @@ def deflate(raw, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFA
             pieces = list(pool.map(piece, starts))
     else:
         pieces = [piece(start) for start in starts]
-    return _zlib_header(level) + b"".join(pieces) + struct.pack(">I", zlib.adler32(view))
+    return join_pieces(pieces, zlib.adler32(view), level)
+
+
+def deflate_piece(data, start: int, *, last: bool, level: int = 9, mem_level: int = 9,
+                  strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+    """One piece of :func:`deflate`'s stream: ``data[start:]`` as raw deflate, primed with what comes before.
+
+    Parameters
+    ----------
+    data : bytes-like
+        The piece, after up to 32 KB of the data before it (``data[:start]``,
+        of which zlib uses the last 32 KB as its dictionary). The first
+        piece has ``start=0``.
+    start : int
+        Where the piece begins in `data`.
+    last : bool
+        Whether it is the stream's last piece (it then ends the stream,
+        else it ends on a byte boundary with a sync flush).
+
+    Returns
+    -------
+    bytes
+        A raw deflate stream, independent of the other pieces: compressed
+        anywhere (another thread, another worker), it gives the same bytes.
+    """
+    view = memoryview(data).cast("B")
+    window = view[max(0, start - DEFLATE_PIECE_WINDOW) : start]
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, mem_level, strategy, *([window] if start else []))
+    return compressor.compress(view[start:]) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def join_pieces(pieces, adler32: int, level: int = 9) -> bytes:
+    """The zlib stream of :func:`deflate_piece`'s pieces, in order, given the Adler-32 of all the data."""
+    return _zlib_header(level) + b"".join(pieces) + struct.pack(">I", adler32)
 
 
 def _zlib_header(level: int) -> bytes:
@@ -237,33 +271,89 @@ def encode_png(quantized: QuantizedImage, *, compress_level: int = 9) -> bytes:
     -------
     png : bytes
     """
-    palette = np.asarray(quantized.palette, dtype=np.uint8)
-    indices = np.ascontiguousarray(quantized.indices, dtype=np.uint8)
-    height, width = indices.shape
-    if not 1 <= palette.shape[0] <= MAX_PALETTE_SIZE:
-        raise ValueError(f"a PNG palette holds 1 to {MAX_PALETTE_SIZE} colours, got {palette.shape[0]}")
-    opaque = palette.shape[1] == 3 or bool((palette[:, 3] == 255).all())
-    bits = png_bits(palette.shape[0])
-    small = height * width <= _TRIAL_MAX_PIXELS
+    palette, indices, opaque, bits = _png_input(quantized)
+    small = indices.size <= PNG_TRIAL_MAX_PIXELS
     best = None
     # Two layouts: the palette as given (by use) unfiltered, and (8-bit, small images) ordered by
     # lightness with the Sub filter. Entries with alpha go first either way, for a short tRNS.
     for by_lightness in (False, True) if bits == 8 and small else (False,):
-        key = _lightness(palette) if by_lightness else np.arange(palette.shape[0])
-        order = np.lexsort((key, np.zeros(palette.shape[0]) if opaque else palette[:, 3] == 255))
-        position = np.empty(palette.shape[0], dtype=np.uint8)
-        position[order] = np.arange(palette.shape[0])
-        raw = _packed_rows(position[indices], bits, sub_filter=by_lightness)
+        ordered, raw = _layout(palette, indices, opaque, bits, by_lightness)
         for strategy, mem_level in _ZLIB_TRIALS if small else _ZLIB_TRIALS[:1]:
             data = deflate(raw, compress_level, mem_level, strategy)
             if best is None or len(data) < len(best[0]):
-                best = (data, palette[order])
+                best = (data, ordered)
     data, ordered = best
+    return finish_png(_png_head(indices.shape, bits, ordered, opaque), data)
+
+
+class PngParts(NamedTuple):
+    """A big image's PNG before its scanlines are deflated: see :func:`png_parts`."""
+
+    #: The file's bytes before its image data: signature, IHDR, PLTE and (with alpha) tRNS.
+    head: bytes
+    #: ndarray of shape (height, row bytes + 1), uint8: the scanlines to deflate.
+    scanlines: np.ndarray
+    #: The zlib settings of :func:`deflate` (and :func:`deflate_piece`).
+    level: int
+    mem_level: int
+    strategy: int
+
+
+def png_parts(quantized: QuantizedImage, *, compress_level: int = 9) -> PngParts:
+    """:func:`encode_png` for an image above 4 megapixels, up to its one compression.
+
+    Such an image has one layout and one zlib setting, so
+    ``finish_png(parts.head, deflate(parts.scanlines, parts.level,
+    parts.mem_level, parts.strategy))`` is ``encode_png(quantized)``, to the
+    byte. The page's worker deflates the scanlines in pieces
+    (:func:`deflate_piece`), some of them in a helper worker, and joins them
+    (:func:`join_pieces`).
+
+    Raises
+    ------
+    ValueError
+        If the image has 4 megapixels or fewer (:func:`encode_png` tries
+        several layouts for those).
+    """
+    palette, indices, opaque, bits = _png_input(quantized)
+    if indices.size <= PNG_TRIAL_MAX_PIXELS:
+        raise ValueError(f"png_parts is for images above {PNG_TRIAL_MAX_PIXELS:,} pixels; use encode_png")
+    ordered, raw = _layout(palette, indices, opaque, bits, by_lightness=False)
+    strategy, mem_level = _ZLIB_TRIALS[0]
+    return PngParts(_png_head(indices.shape, bits, ordered, opaque), raw, compress_level, mem_level, strategy)
+
+
+def finish_png(head: bytes, zlib_stream: bytes) -> bytes:
+    """The PNG file: `head` (from :func:`png_parts`), the image data `zlib_stream` and the end."""
+    return head + _chunk(b"IDAT", zlib_stream) + _chunk(b"IEND", b"")
+
+
+def _png_input(quantized: QuantizedImage):
+    """The palette (checked), the indices, whether every entry is opaque, and the bits per pixel."""
+    palette = np.asarray(quantized.palette, dtype=np.uint8)
+    indices = np.ascontiguousarray(quantized.indices, dtype=np.uint8)
+    if not 1 <= palette.shape[0] <= MAX_PALETTE_SIZE:
+        raise ValueError(f"a PNG palette holds 1 to {MAX_PALETTE_SIZE} colours, got {palette.shape[0]}")
+    opaque = palette.shape[1] == 3 or bool((palette[:, 3] == 255).all())
+    return palette, indices, opaque, png_bits(palette.shape[0])
+
+
+def _layout(palette, indices, opaque, bits, by_lightness):
+    """The palette in its order in the file, and the scanlines: by use, or by lightness and Sub-filtered."""
+    key = _lightness(palette) if by_lightness else np.arange(palette.shape[0])
+    order = np.lexsort((key, np.zeros(palette.shape[0]) if opaque else palette[:, 3] == 255))
+    position = np.empty(palette.shape[0], dtype=np.uint8)
+    position[order] = np.arange(palette.shape[0])
+    return palette[order], _packed_rows(position[indices], bits, sub_filter=by_lightness)
+
+
+def _png_head(shape, bits, ordered, opaque) -> bytes:
+    """Signature, IHDR, PLTE and (with alpha) tRNS: a PNG's bytes before its image data."""
+    height, width = shape
     header = struct.pack(">IIBBBBB", width, height, bits, 3, 0, 0, 0)
     chunks = [_chunk(b"IHDR", header), _chunk(b"PLTE", np.ascontiguousarray(ordered[:, :3]).tobytes())]
     if not opaque:
         chunks.append(_chunk(b"tRNS", ordered[: int(np.count_nonzero(ordered[:, 3] < 255)), 3].tobytes()))
-    chunks += [_chunk(b"IDAT", data), _chunk(b"IEND", b"")]
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 

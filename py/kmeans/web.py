@@ -15,11 +15,12 @@ import dataclasses
 import itertools
 import time
 import warnings
+import zlib
 
 import numpy as np
 
 from .cloud import CentreRecorder, colour_cloud
-from .images import encode_png as _encode_png
+from . import images
 from .metrics import scale_factor, ssimulacra2
 from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions, too_many_pixels
 from .quantize import QuantizedImage, quantize_image
@@ -276,6 +277,16 @@ def encode_png(indices, palette, width, height) -> dict:
         ``png``: the file's bytes as a uint8 array; ``bytes``: its length.
     """
     started = time.perf_counter()
+    png = images.encode_png(_quantized_for_png(indices, palette, width, height))
+    return {
+        "png": np.frombuffer(png, dtype=np.uint8),
+        "bytes": len(png),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _quantized_for_png(indices, palette, width, height) -> QuantizedImage:
+    """The page's indices and RGBA palette, checked, as the image :func:`kmeans.encode_png` writes."""
     _check_size(width, height)
     indices = _as_uint8(indices)
     palette = _palette(palette)
@@ -284,13 +295,159 @@ def encode_png(indices, palette, width, height) -> dict:
     _check_indices(indices, palette)
     if (palette[:, 3] == 255).all():
         palette = palette[:, :3]  # no tRNS chunk for an opaque image
-    quantized = QuantizedImage(palette, indices.reshape(height, width), 0, 0.0)
-    png = _encode_png(quantized)
+    return QuantizedImage(palette, indices.reshape(height, width), 0, 0.0)
+
+
+def png_parts(indices, palette, width, height) -> dict:
+    """:func:`encode_png` in parts, so that the worker can deflate a big image's scanlines in pieces.
+
+    The worker (static/worker.js) deflates the pieces itself and hands some
+    of them to a helper worker (static/helper.js), then joins them with
+    :func:`finish_png`: the same file as :func:`encode_png`, to the byte.
+
+    Parameters
+    ----------
+    As :func:`encode_png`.
+
+    Returns
+    -------
+    dict
+        For an image of 4 megapixels or fewer (several layouts are tried, one
+        compression each), or scanlines that make one piece: the whole PNG,
+        ``png`` and ``bytes``, as :func:`encode_png`. Otherwise ``head`` (the
+        file's bytes before its image data), ``scanlines`` (uint8),
+        ``pieces`` (int32: where each piece starts in the scanlines),
+        ``window`` and ``adler32`` (of the scanlines). Piece i runs from
+        ``pieces[i]`` to the next start: :func:`deflate_piece` it with up
+        to `window` bytes before it.
+    """
+    quantized = _quantized_for_png(indices, palette, width, height)
+    if quantized.indices.size <= images.PNG_TRIAL_MAX_PIXELS:
+        return encode_png(indices, palette, width, height)
+    parts = images.png_parts(quantized)
+    scanlines = parts.scanlines.reshape(-1)
+    if scanlines.size <= images.DEFLATE_PIECE:
+        return encode_png(indices, palette, width, height)
     return {
-        "png": np.frombuffer(png, dtype=np.uint8),
-        "bytes": len(png),
-        "seconds": time.perf_counter() - started,
+        "head": np.frombuffer(parts.head, dtype=np.uint8),
+        "scanlines": scanlines,
+        "pieces": np.arange(0, scanlines.size, images.DEFLATE_PIECE, dtype=np.int32),
+        "window": images.DEFLATE_PIECE_WINDOW,
+        "adler32": zlib.adler32(scanlines),
     }
+
+
+def deflate_piece(data, start, last) -> dict:
+    """One piece of a big PNG's image data (see :func:`png_parts`), with the settings it uses.
+
+    Parameters
+    ----------
+    data : bytes-like
+        The piece's scanlines, after the up to ``images.DEFLATE_PIECE_WINDOW``
+        bytes before them.
+    start : int
+        Where the piece begins in `data` (0 for the first piece).
+    last : bool
+        Whether it is the last piece.
+
+    Returns
+    -------
+    dict
+        ``deflated``: the piece as raw deflate (uint8), the same wherever it is computed.
+    """
+    data = _as_uint8(data)
+    start = _whole(start, "start", 0)
+    if start > min(data.size, images.DEFLATE_PIECE_WINDOW):
+        raise ValueError(f"start must be from 0 to {min(data.size, images.DEFLATE_PIECE_WINDOW)} "
+                         f"(the bytes before the piece); got {start}")
+    if data.size - start > images.DEFLATE_PIECE:
+        raise ValueError(f"a piece holds at most {images.DEFLATE_PIECE} bytes; got {data.size - start}")
+    if not isinstance(last, bool):
+        raise TypeError(f"last must be true or false; got {last!r}")
+    piece = images.deflate_piece(data, start, last=last)
+    return {"deflated": np.frombuffer(piece, dtype=np.uint8)}
+
+
+def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
+    """Several pieces of a big PNG's image data, the last first: the helper worker's share (see png_parts).
+
+    The worker makes pieces from the front and its helper from the back,
+    so they meet in the middle; each piece is reported as soon as it is
+    made, so the worker can stop making the ones the helper has done.
+
+    Parameters
+    ----------
+    data : bytes-like
+        The scanlines from `offset` to the end of the last piece asked for.
+    offset : int
+        Where `data` starts in the scanlines: at most ``window`` bytes (see
+        :func:`png_parts`) before the first piece, so that it has its window.
+    starts : bytes-like of int32
+        The pieces' starts in the scanlines, in order, one after the other.
+    total : int
+        The scanlines' length: the piece that ends there ends the stream.
+    progress : callable, optional
+        ``progress(i, deflated)`` after each piece (`i` indexes `starts`).
+
+    Returns
+    -------
+    dict
+        ``deflated`` (the pieces' bytes one after the other, in the order of
+        `starts`) and ``sizes`` (int32, each piece's length).
+    """
+    data = _as_uint8(data)
+    offset, total = _whole(offset, "offset", 0), _whole(total, "total", 0)
+    starts = _as_uint8(starts)
+    if starts.size % 4:
+        raise ValueError(f"starts must be int32 values, 4 bytes each; got {starts.size} bytes")
+    starts = starts.view(np.int32)
+    stop = offset + data.size
+    if starts.size == 0:
+        raise ValueError("starts must name at least one piece")
+    bounds = np.append(starts, stop).astype(np.int64)
+    if stop > total or (np.diff(bounds) <= 0).any() or (np.diff(bounds) > images.DEFLATE_PIECE).any():
+        raise ValueError(f"the pieces must follow one another in the data, each 1 to {images.DEFLATE_PIECE} "
+                         f"bytes, and end by total={total}")
+    if not 0 <= bounds[0] - offset <= images.DEFLATE_PIECE_WINDOW:
+        raise ValueError(f"offset must be 0 to {images.DEFLATE_PIECE_WINDOW} bytes before the first piece")
+    pieces = [b""] * starts.size
+    for i in reversed(range(starts.size)):
+        start, end = int(bounds[i]), int(bounds[i + 1])
+        before = max(offset, start - images.DEFLATE_PIECE_WINDOW)
+        pieces[i] = images.deflate_piece(data[before - offset : end - offset], start - before, last=end == total)
+        if progress is not None:
+            progress(i, np.frombuffer(pieces[i], dtype=np.uint8))
+    return {
+        "deflated": np.frombuffer(b"".join(pieces), dtype=np.uint8),
+        "sizes": np.array([len(piece) for piece in pieces], dtype=np.int32),
+    }
+
+
+def finish_png(head, deflated, adler32) -> dict:
+    """The PNG from :func:`png_parts`'s `head` and the pieces of :func:`deflate_piece`, joined in order.
+
+    Parameters
+    ----------
+    head : bytes-like
+        ``png_parts(...)["head"]``.
+    deflated : bytes-like
+        The pieces' bytes, one after the other.
+    adler32 : int
+        ``png_parts(...)["adler32"]``.
+
+    Returns
+    -------
+    dict
+        ``png`` and ``bytes``, as :func:`encode_png`.
+    """
+    head, deflated = _as_uint8(head), _as_uint8(deflated)
+    adler32 = _whole(adler32, "adler32", 0)
+    if adler32 > 0xFFFFFFFF:
+        raise ValueError(f"adler32 must be a 32-bit checksum; got {adler32}")
+    if head[:8].tobytes() != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("head must be the start of a PNG file, as png_parts returned it")
+    png = images.finish_png(head.tobytes(), images.join_pieces([deflated.tobytes()], adler32))
+    return {"png": np.frombuffer(png, dtype=np.uint8), "bytes": len(png)}
 
 
 def compress(pixels, width, height, max_kb=None, min_quality=None, progress=None, **options) -> dict:
@@ -904,6 +1061,10 @@ FUNCTIONS = {
     "quantize": quantize,
     "compress": compress,
     "encode_png": encode_png,
+    "png_parts": png_parts,
+    "deflate_piece": deflate_piece,
+    "deflate_pieces": deflate_pieces,
+    "finish_png": finish_png,
     "score": score,
     "load_points": load_points,
     "sample_points": sample_points,

@@ -324,6 +324,38 @@ def test_a_60_megapixel_photo_compresses_as_cpython_does(app):
         assert hashlib.sha256(downloaded.convert("RGBA").tobytes()).hexdigest() == digest
 
 
+def test_a_big_photos_png_is_deflated_with_the_helper_worker_to_cpythons_bytes(app):
+    """Above 4 megapixels the PNG's image data is deflated in pieces, the second half by a helper worker
+    (static/helper.js), which starts once such a photo is quantized: the file is CPython's to the byte."""
+    from kmeans import images
+
+    width, height = 3000, 2700
+    assert width * height > images.PNG_TRIAL_MAX_PIXELS
+    png = big_photo(width, height, seed=2)
+    original = png_pixels(png)
+    expected = web.quantize(original.tobytes(), width, height, n_colors=16, seed=0)  # the defaults: dithered
+    expected_png = web.encode_png(expected["indices"], expected["palette"], width, height)["png"].tobytes()
+    del original
+    pieces = []
+    for run in range(2):  # the first run starts the helper; by the second it has booted
+        if run:
+            record_states(app)
+            app.click("#run")
+            app.wait_for_function("() => window.stateLog.includes('running') && " + DONE_OR_ERROR,
+                                  timeout=RUN_TIMEOUT_MS)
+        else:
+            compress(app, "sky.png", png, k=16, seed=0, timeout=RUN_TIMEOUT_MS)
+        assert app.get_attribute("body", "data-state") == "done", app.text_content("#status")
+        pieces.append(app.get_attribute("#download", "data-pieces"))
+        with app.expect_download() as download:
+            app.click("#download")
+        assert open(download.value.path(), "rb").read() == expected_png
+    helped, total = (int(part) for part in pieces[1].split("/"))
+    scanlines = height * (-(-width * images.png_bits(16) // 8) + 1)  # a filter byte and 4 bits a pixel
+    assert total == -(-scanlines // images.DEFLATE_PIECE) == 8
+    assert 1 <= helped < total, pieces  # the helper made some pieces, the worker the first ones
+
+
 def test_a_large_image_matches_cpython(app):
     """Over 2**21 pixels the quantizer counts colours with np.bincount (gh: uint32 keys failed in wasm32)."""
     from kmeans import _coarse_to_fine, _distinct
