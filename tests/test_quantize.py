@@ -475,3 +475,21 @@ def test_auto_restarts_are_three_below_128_colours_and_one_from_there(china):
 def test_bad_n_init(small_photo, n_init):
     with pytest.raises(ValueError, match="n_init must be an integer >= 1"):
         quantize_image(small_photo, 4, n_init=n_init)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_expand_palette_is_palette_indexed_by_indices(channels):
+    """The gather that is fast in WebAssembly (whole RGBA words, or a channel at a time) gives palette[indices]."""
+    from kmeans.quantize import expand_palette
+
+    rng = np.random.default_rng(channels)
+    palette = rng.integers(0, 256, (37, channels)).astype(np.uint8)
+    for indices in (rng.integers(0, 37, (23, 31)).astype(np.uint8), rng.integers(0, 37, 50), np.zeros((0, 4), np.uint8)):
+        expected = palette[indices]
+        for given in (palette, np.asfortranarray(palette), palette[::-1][::-1]):
+            got = expand_palette(given, indices)
+            assert got.dtype == np.uint8 and got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+    floats = rng.random((5, channels))  # any other palette: a channel at a time
+    indices = rng.integers(0, 5, (4, 6))
+    np.testing.assert_array_equal(expand_palette(floats, indices), floats[indices])

@@ -23,7 +23,7 @@ from .cloud import CentreRecorder, colour_cloud
 from . import images
 from .metrics import scale_factor, ssimulacra2
 from .options import DEFAULTS, PAGE_MAX_MEGAPIXELS, RANGES, IntRange, QuantizeOptions, too_many_pixels
-from .quantize import QuantizedImage, quantize_image
+from .quantize import QuantizedImage, expand_palette, quantize_image
 from .target import compress_image
 
 
@@ -195,7 +195,7 @@ def score(pixels, indices, palette, width, height) -> dict:
         raise ValueError(f"expected {width}x{height} pixels and as many indices")
     _check_indices(indices, palette)
     image = original.reshape(height, width, 4)
-    result = palette[indices].reshape(height, width, 4)
+    result = expand_palette(palette, indices.reshape(height, width))
     if (image[..., 3] == 255).all() and (palette[:, 3] == 255).all():
         image, result = image[..., :3], result[..., :3]  # opaque: one background instead of two
     return {
