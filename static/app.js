@@ -5,7 +5,7 @@
  */
 import { PAGE_MAX_MEGAPIXELS, REQUEST, WARM_STAGE } from "./protocol.js";
 import { WorkerClient } from "./worker-client.js";
-import { ACCEPTED_FORMATS, copyPixels, decodeImage, outputName } from "./images.js";
+import { ACCEPTED_FORMATS, copyPixels, decodeImage, headerSize, outputName } from "./images.js";
 import {
   clearCanvas, drawImageDataInSlices, drawIndicesInSlices, drawPalette, drawRgbaInSlices, fadedPalette, nextTask, sizeCanvas,
 } from "./draw.js";
@@ -172,12 +172,25 @@ function showError(error) {
 // -- inputs ----------------------------------------------------------------------------------------
 
 /**
+ * Tell the worker a chosen photo's size, read from its file's header, before the page decodes it: the
+ * worker gets ready for a big photo meanwhile (kmeans.web.expect). Only a hint: a file whose header
+ * cannot be read, or a refusal, changes nothing.
+ * @param {Blob} blob
+ */
+function expectImage(blob) {
+  headerSize(blob)
+    .then((size) => size && client.request(REQUEST.EXPECT, size))
+    .catch(() => {});
+}
+
+/**
  * Decode a picked, dropped, pasted or sample image and show it; the previous one stays on error.
  * @param {Blob} blob
  * @param {string} name
  * @param {{autoRun: boolean}} options
  */
 async function openImage(blob, name, { autoRun }) {
+  expectImage(blob);
   const imageData = await decodeImage(blob, name, PAGE_MAX_MEGAPIXELS);
   if (!(await showOriginal(blob, name, imageData))) return; // another image was chosen meanwhile
   if (!autoRun) return;

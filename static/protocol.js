@@ -20,6 +20,8 @@ export const REQUEST = Object.freeze({
   QUANTIZE: "quantize",
   COMPRESS: "compress",
   ENCODE_PNG: "encode_png",
+  // A photo's size, sent as soon as it is chosen: the worker gets ready for it (its helper, for a big one).
+  EXPECT: "expect",
   // The worker's own steps for a big photo's PNG (see helper.js): its parts, a piece of its image data,
   // the helper's share of the pieces (the request the worker sends its helper), and the file from them.
   PNG_PARTS: "png_parts",
@@ -65,12 +67,6 @@ export const WARM_STAGE = "warm";
  * saved snapshot too, but never makes one (the page's own worker does).
  */
 export const NO_WARM_UP = "no-warm-up";
-
-/**
- * Above this many pixels a photo's PNG is deflated in pieces, some made by the worker's helper (see
- * helper.js): kmeans.images.PNG_TRIAL_MAX_PIXELS (smaller PNGs try several layouts instead).
- */
-export const PNG_PIECES_MIN_PIXELS = 4_000_000;
 
 /**
  * The quantizer's options the page shows: default and accepted range of each, keyed by the payload

@@ -4,7 +4,7 @@
  * from worker-client.js by calling kmeans.web. This is the only file that touches Pyodide.
  */
 import { PYODIDE_BASE } from "./config.js";
-import { REQUEST, REPLY, BOOT_STAGES, NO_WARM_UP, PNG_PIECES_MIN_PIXELS, WARM_STAGE } from "./protocol.js";
+import { REQUEST, REPLY, BOOT_STAGES, NO_WARM_UP, WARM_STAGE } from "./protocol.js";
 import { paletteToRgba } from "./draw.js";
 import { SNAPSHOTS, readSnapshot, saveSnapshot, forgetSnapshot } from "./snapshot.js";
 import { Helper } from "./helper.js";
@@ -241,6 +241,8 @@ function describe(error) {
 
 /** The page's own worker has a helper for the big photos' PNGs; a helper or a batch's worker has none. */
 const helper = self.name === NO_WARM_UP ? null : new Helper();
+/** A big photo was announced (kmeans.web.expect) and the helper waits until it is quantized. */
+let helperAfterQuantize = false;
 
 /**
  * A PNG, as kmeans.web.encode_png writes it. A big photo's image data is deflated in pieces, some of them
@@ -302,9 +304,14 @@ self.onmessage = async (/** @type {MessageEvent} */ event) => {
       transfer.push(result.rgba.buffer);
     }
     postMessage({ id, type: REPLY.RESULT, payload: result }, { transfer });
-    if (type === REQUEST.QUANTIZE && payload.width * payload.height > PNG_PIECES_MIN_PIXELS) {
-      // A big photo's PNG comes next: the helper boots meanwhile. Not before the photo is quantized: a
-      // worker inside a worker starts only while its parent is idle, and this one is idle now.
+    if (type === REQUEST.EXPECT) {
+      // A big photo, whose PNG will follow: the helper boots while the page decodes the photo (a worker
+      // inside a worker starts only while its parent is idle, as now); on two cores, where it would
+      // slow the quantizing, once the photo is quantized and the page draws the result.
+      if (result.helper && helper?.early) helper.start();
+      helperAfterQuantize = Boolean(result.helper && helper && !helper.early);
+    } else if (type === REQUEST.QUANTIZE && helperAfterQuantize) {
+      helperAfterQuantize = false;
       helper?.start();
     }
   } catch (error) {

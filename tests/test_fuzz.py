@@ -114,6 +114,7 @@ REQUESTS = {
                       max_kb=st.one_of(st.none(), st.floats(0.0, 4.0), values),
                       min_quality=st.one_of(st.none(), st.floats(-50.0, 100.0), values)),
     "encode_png": sized("indices", "palette"),
+    "expect": st.fixed_dictionaries({"width": values, "height": values}),
     "png_parts": sized("indices", "palette"),
     "deflate_piece": st.fixed_dictionaries({"data": buffers, "start": st.one_of(st.integers(-5, 2000), values),
                                             "last": st.one_of(st.booleans(), values)}),

@@ -52,12 +52,6 @@ def test_the_page_has_the_python_defaults_and_ranges(protocol):
     assert expected["QUANTIZE_OPTIONS"]["n_colors"] == {"default": 16, "min": 1, "max": 256}
 
 
-def test_the_worker_knows_which_pngs_are_deflated_in_pieces(protocol):
-    from kmeans import images
-
-    assert protocol["PNG_PIECES_MIN_PIXELS"] == images.PNG_TRIAL_MAX_PIXELS
-
-
 def test_boot_stages_each_have_a_label_and_end_ready(protocol):
     stages = protocol["BOOT_STAGES"]
     assert [entry["stage"] for entry in stages][-1] == "ready"

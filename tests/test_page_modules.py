@@ -256,6 +256,17 @@ def test_without_a_working_helper_the_worker_makes_every_task(how):
     assert len(found["requests"]) == (0 if how == "one core" else 1)
 
 
+def test_the_helper_needs_a_second_core_and_a_third_to_boot_early():
+    found = run_module("""
+        const make = (cores, workers = true) => {
+            const aide = new helper.Helper({ cores, workers, makeClient: () => ({ start() {}, stop() {} }) });
+            return [aide.possible, aide.early];
+        };
+        return [make(1), make(2), make(3), make(8), make(8, false)];
+    """)
+    assert found == [[False, False], [True, False], [True, True], [True, True], [False, False]]
+
+
 def test_the_helper_stops_when_it_has_been_idle():
     found = run_module(FAKE_HELPER + """
         const timers = [];

@@ -204,6 +204,14 @@ def test_png_parts_pieces_and_finish_make_the_encode_png_file(monkeypatch):
     assert finished["png"].tobytes() == whole["png"].tobytes() and finished["bytes"] == whole["bytes"]
 
 
+def test_expect_says_whether_a_photo_needs_the_helper():
+    assert web.expect(4000, 3000) == {"helper": True}
+    assert web.expect(2000, 2000) == {"helper": False}  # 4 MP: its PNG tries several layouts, whole
+    assert web.expect(2001, 2000) == {"helper": True}
+    reply = web.call("expect", width=0, height=3000)
+    assert "width" in reply["error"]["message"]
+
+
 def test_png_parts_gives_a_small_image_whole():
     rng = np.random.default_rng(5)
     indices = rng.integers(0, 4, 60 * 40, dtype=np.uint8).tobytes()

@@ -298,6 +298,25 @@ def _quantized_for_png(indices, palette, width, height) -> QuantizedImage:
     return QuantizedImage(palette, indices.reshape(height, width), 0, 0.0)
 
 
+def expect(width, height) -> dict:
+    """Get ready for a photo of `width` x `height` pixels, told as soon as it is chosen.
+
+    The page reads the size from the file's header and sends it before it
+    decodes the photo, so that the worker can start what the photo will
+    need while the page decodes: ``helper`` says whether its PNG will be
+    deflated in pieces (see :func:`png_parts`), which the worker shares with
+    a helper worker (static/helper.js). A worker busy in Python cannot start
+    one: a worker inside a worker starts only while its parent is idle.
+
+    Returns
+    -------
+    dict
+        ``helper``: True above 4 megapixels (``images.PNG_TRIAL_MAX_PIXELS``).
+    """
+    _check_size(width, height)
+    return {"helper": width * height > images.PNG_TRIAL_MAX_PIXELS}
+
+
 def png_parts(indices, palette, width, height) -> dict:
     """:func:`encode_png` in parts, so that the worker can deflate a big image's scanlines in pieces.
 
@@ -1061,6 +1080,7 @@ FUNCTIONS = {
     "quantize": quantize,
     "compress": compress,
     "encode_png": encode_png,
+    "expect": expect,
     "png_parts": png_parts,
     "deflate_piece": deflate_piece,
     "deflate_pieces": deflate_pieces,

@@ -326,7 +326,8 @@ def test_a_60_megapixel_photo_compresses_as_cpython_does(app):
 
 def test_a_big_photos_png_is_deflated_with_the_helper_worker_to_cpythons_bytes(app):
     """Above 4 megapixels the PNG's image data is deflated in pieces, the second half by a helper worker
-    (static/helper.js), which starts once such a photo is quantized: the file is CPython's to the byte."""
+    (static/helper.js), which starts when such a photo is chosen (on two cores: once it is quantized): the
+    file is CPython's to the byte."""
     from kmeans import images
 
     width, height = 3000, 2700
@@ -337,7 +338,7 @@ def test_a_big_photos_png_is_deflated_with_the_helper_worker_to_cpythons_bytes(a
     expected_png = web.encode_png(expected["indices"], expected["palette"], width, height)["png"].tobytes()
     del original
     pieces = []
-    for run in range(2):  # the first run starts the helper; by the second it has booted
+    for run in range(2):  # the first run starts the helper; by the second it has surely booted
         if run:
             record_states(app)
             app.click("#run")
