@@ -128,21 +128,24 @@ export class Helper {
     }
     const started = performance.now();
     let madeHere = 0;
-    for (let index = 0; index < count; index++) {
-      if (finished[index]) continue;
-      if (lent && this.ready && index >= middle && finished.indexOf(false, index + 1) === -1) {
-        // The last task left is the one the helper is making now: it is quicker to wait for it than to
-        // start over, but not for ever (a helper slowed by other work gets twice as long as one task here).
-        const perTask = (performance.now() - started) / Math.max(1, madeHere);
-        await Promise.race([lent, new Promise((resolve) => setTimeout(resolve, 2 * perTask + 50))]);
+    try {
+      for (let index = 0; index < count; index++) {
         if (finished[index]) continue;
+        if (lent && this.ready && index >= middle && finished.indexOf(false, index + 1) === -1) {
+          // The last task left is the one the helper is making now: it is quicker to wait for it than to
+          // start over, but not for ever (a helper slowed by other work gets twice as long as a task here).
+          const perTask = (performance.now() - started) / Math.max(1, madeHere);
+          await Promise.race([lent, new Promise((resolve) => setTimeout(resolve, 2 * perTask + 50))]);
+          if (finished[index]) continue;
+        }
+        results[index] = here(index);
+        finished[index] = true;
+        madeHere++;
+        await nextTask(); // the helper's reports arrive here
       }
-      results[index] = here(index);
-      finished[index] = true;
-      madeHere++;
-      await nextTask(); // the helper's reports arrive here
+    } finally {
+      if (this.client) this.stopWhenIdle(); // also when a task here failed
     }
-    if (this.client) this.stopWhenIdle();
     return { results, helped };
   }
 }

@@ -279,10 +279,16 @@ def test_the_helper_stops_when_it_has_been_idle():
         const aide = fakeHelper();
         await share(aide, 4);
         const afterWork = timers.filter((timer) => !timer.cleared).map((timer) => timer.ms);
+        // A task here that fails (a Python error) still leaves the helper to stop when idle.
+        const failed = await aide.share(4, () => { throw new Error("bad piece"); }, (first, last) => (
+            { type: "deflate_pieces", payload: { first, last } }), () => [0, ""]).catch((error) => error.message);
+        const afterFailure = timers.filter((timer) => !timer.cleared).map((timer) => timer.ms);
         for (const timer of timers) if (!timer.cleared) timer.callback();
-        return { afterWork, stopped: stopped.length, client: aide.client === null, idle: helper.IDLE_MS };
+        return { afterWork, failed, afterFailure, stopped: stopped.length, client: aide.client === null,
+                 idle: helper.IDLE_MS };
     """)
     assert found["afterWork"] == [60_000] and found["idle"] == 60_000
+    assert found["failed"] == "bad piece" and found["afterFailure"] == [60_000]
     assert found["stopped"] == 1 and found["client"]
 
 
