@@ -248,6 +248,7 @@ function clearResult() {
  */
 function setDownload(blob, fileName) {
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  ui.download.dataset.pieces = ""; // (set after a run's PNG, see run)
   downloadUrl = blob ? URL.createObjectURL(blob) : "";
   if (blob) {
     ui.download.href = downloadUrl;

@@ -31,8 +31,9 @@ export class Helper {
    * @param {object} [options]
    * @param {number} [options.cores] the device's cores (default navigator.hardwareConcurrency)
    * @param {boolean} [options.workers] whether a worker can start a worker (default: whether it has Worker)
-   * @param {(onReady: () => void) => HelperClient} [options.makeClient] the helper's client, which calls
-   *   onReady once its Python is ready (default: a WorkerClient of a worker that skips the warm-up)
+   * @param {(onReady: () => void, onBootError: () => void) => HelperClient} [options.makeClient] the helper's
+   *   client, which calls onReady once its Python is ready, or onBootError if it cannot start (default: a
+   *   WorkerClient of a worker that skips the warm-up)
    */
   constructor({
     cores = globalThis.navigator?.hardwareConcurrency ?? 1, workers = typeof Worker !== "undefined", makeClient = workerClient,
@@ -58,9 +59,17 @@ export class Helper {
     this.stopWhenIdle();
     if (this.client || !this.possible) return;
     try {
-      const client = this.makeClient(() => {
-        if (this.client === client) this.ready = true;
-      });
+      const client = this.makeClient(
+        () => {
+          if (this.client === client) this.ready = true;
+        },
+        () => {
+          // It will not boot here (and would be retried with every photo): the worker goes on alone.
+          if (this.client !== client) return;
+          this.stop();
+          this.possible = false;
+        },
+      );
       client.start();
       this.client = client;
     } catch (error) {
@@ -90,8 +99,9 @@ export class Helper {
    * The helper is lent the second half in one request, which it works through from the end, reporting
    * each result as it goes; this worker works from the start, and past the middle takes what the helper
    * has not done yet, lowest first: they meet where the helper has got to. (One request rather than one
-   * per task: a reply waits while this worker's Python runs, and the helper would wait with it.) A
-   * helper still booting starts on its half when it is ready, if any of it is left.
+   * per task: a reply waits while this worker's Python runs, and the helper would wait with it.) The
+   * helper cannot be told to stop, so it may make a task or two this worker made too; a helper still
+   * booting makes its whole half when it is ready, whatever is left of it by then.
    * @template T
    * @param {number} count
    * @param {(index: number) => T} here run task `index` in this worker (synchronously)
@@ -109,6 +119,8 @@ export class Helper {
     let middle = count;
     /** @type {Promise<void> | null} the helper's request, while it runs */
     let lent = null;
+    /** Called when the helper reports a task: wakes this worker if it waits for one. */
+    let arrived = () => {};
     if (this.client && count >= 2) {
       middle = Math.ceil(count / 2);
       const { type, payload, transfer = [] } = there(middle, count - 1);
@@ -118,6 +130,7 @@ export class Helper {
         results[index] = result;
         finished[index] = true;
         helped++;
+        arrived();
       };
       lent = this.client.request(type, payload, { transfer, onProgress }).then(
         () => {},
@@ -135,7 +148,12 @@ export class Helper {
           // The last task left is the one the helper is making now: it is quicker to wait for it than to
           // start over, but not for ever (a helper slowed by other work gets twice as long as a task here).
           const perTask = (performance.now() - started) / Math.max(1, madeHere);
-          await Promise.race([lent, new Promise((resolve) => setTimeout(resolve, 2 * perTask + 50))]);
+          await Promise.race([
+            lent,
+            new Promise((resolve) => { arrived = () => finished[index] && resolve(undefined); }),
+            new Promise((resolve) => setTimeout(resolve, 2 * perTask + 50)),
+          ]);
+          arrived = () => {};
           if (finished[index]) continue;
         }
         results[index] = here(index);
@@ -153,12 +171,16 @@ export class Helper {
 /**
  * The helper's client: a worker that skips the warm-up (and never makes a snapshot).
  * @param {() => void} onReady
+ * @param {() => void} onBootError
  * @returns {HelperClient}
  */
-function workerClient(onReady) {
+function workerClient(onReady, onBootError) {
   return new WorkerClient({
     onStatus: ({ stage }) => stage === "ready" && onReady(),
-    onBootError: (error) => console.warn("The helper worker failed to boot", error),
+    onBootError: (error) => {
+      console.warn("The helper worker failed to boot", error);
+      onBootError();
+    },
     warmUp: false,
   });
 }

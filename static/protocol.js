@@ -13,6 +13,10 @@
  *
  * Payload keys are the Python keyword names of kmeans/web.py (snake_case), so the worker passes a
  * payload straight to callKwargs.
+ *
+ * The worker speaks the same protocol to its helper (helper.js), another worker.js that it starts for a
+ * big photo's PNG: it sends "deflate_pieces", and the helper reports each piece as a progress message,
+ * {index, deflated}.
  */
 
 /** Request types, each a function of kmeans.web (or handled by the worker itself). */

@@ -241,8 +241,8 @@ function describe(error) {
 
 /** The page's own worker has a helper for the big photos' PNGs; a helper or a batch's worker has none. */
 const helper = self.name === NO_WARM_UP ? null : new Helper();
-/** A big photo was announced (kmeans.web.expect) and the helper waits until it is quantized. */
-let helperAfterQuantize = false;
+/** The size of the big photo last announced (kmeans.web.expect), whose quantizing starts the helper. */
+let helperAfterQuantize = "";
 
 /**
  * A PNG, as kmeans.web.encode_png writes it. A big photo's image data is deflated in pieces, some of them
@@ -309,9 +309,9 @@ self.onmessage = async (/** @type {MessageEvent} */ event) => {
       // inside a worker starts only while its parent is idle, as now); on two cores, where it would
       // slow the quantizing, once the photo is quantized and the page draws the result.
       if (result.helper && helper?.early) helper.start();
-      helperAfterQuantize = Boolean(result.helper && helper && !helper.early);
-    } else if (type === REQUEST.QUANTIZE && helperAfterQuantize) {
-      helperAfterQuantize = false;
+      helperAfterQuantize = result.helper && helper && !helper.early ? `${payload.width}x${payload.height}` : "";
+    } else if (type === REQUEST.QUANTIZE && helperAfterQuantize === `${payload.width}x${payload.height}`) {
+      helperAfterQuantize = "";
       helper?.start();
     }
   } catch (error) {

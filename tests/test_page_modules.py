@@ -190,19 +190,20 @@ def test_the_extra_workers_stop_when_the_batch_has_been_idle():
 FAKE_HELPER = """
     const requests = [];
     const stopped = [];
-    const fakeHelper = ({ ready = true, failAfter = Infinity, silent = false, cores = 2 } = {}) => {
+    const fakeHelper = ({ ready = true, failAfter = Infinity, silent = false, cores = 2, delays = null } = {}) => {
         const aide = new helper.Helper({ cores, workers: true, makeClient: (onReady) => ({
-            start() { if (ready) onReady(); },
+            start() { if (ready) queueMicrotask(onReady); },
             stop() { stopped.push(true); },
             request(type, payload, { onProgress }) {
                 requests.push({ type, ...payload });
                 if (silent) return new Promise(() => {});
                 return (async () => {
                     for (let i = payload.last - payload.first, done = 0; i >= 0; i--, done++) {
-                        await new Promise((resolve) => setTimeout(resolve, 0));
+                        await new Promise((resolve) => setTimeout(resolve, delays ? delays[done] : 0));
                         if (done === failAfter) throw new Error("the helper broke");
                         onProgress({ index: i, result: `helper:${payload.first + i}` });
                     }
+                    if (delays) await new Promise(() => {});  // reports all made, but the request never ends
                     return {};
                 })();
             },
@@ -240,6 +241,22 @@ def test_the_helper_takes_the_second_half_from_its_end_and_they_meet():
     assert sorted(found["madeHere"] + from_helper) == list(range(9))  # each task made once
 
 
+def test_the_worker_waits_for_the_helpers_last_report_not_for_its_whole_request():
+    """The last task left is the one the helper is making: the worker waits for that report (here 30 ms),
+    not for the helper's request to end (never) nor past its limit (two tasks' time, 50 ms at least)."""
+    found = run_module(FAKE_HELPER + """
+        const aide = fakeHelper({ delays: [0, 30] });
+        await new Promise((resolve) => setTimeout(resolve, 0));  // it has booted
+        const ready = aide.ready;
+        const shared = await share(aide, 4);
+        aide.stop();
+        return { ...shared, ready };
+    """)
+    assert found["ready"]
+    assert found["madeHere"] == [0, 1]  # and not 2, which the helper reported while the worker waited
+    assert found["results"] == ["here:0", "here:1", "helper:2", "helper:3"] and found["helped"] == 2
+
+
 @pytest.mark.parametrize("how", ["fails", "still booting", "one core"])
 def test_without_a_working_helper_the_worker_makes_every_task(how):
     options = {"fails": "{ failAfter: 1 }", "still booting": "{ ready: false, silent: true }",
@@ -254,6 +271,23 @@ def test_without_a_working_helper_the_worker_makes_every_task(how):
     assert found["results"][5] == ("helper:5" if how == "fails" else "here:5")  # its first report counts
     assert found["helped"] == (1 if how == "fails" else 0)
     assert len(found["requests"]) == (0 if how == "one core" else 1)
+
+
+def test_a_helper_that_cannot_boot_is_not_tried_again():
+    found = run_module("""
+        let failBoot = null;
+        let made = 0;
+        const aide = new helper.Helper({ cores: 4, workers: true, makeClient: (onReady, onBootError) => {
+            made++;
+            failBoot = onBootError;
+            return { start() {}, stop() {}, request() { return new Promise(() => {}); } };
+        } });
+        aide.start();
+        failBoot();
+        aide.start();
+        return { made, possible: aide.possible, client: aide.client === null };
+    """)
+    assert found == {"made": 1, "possible": False, "client": True}
 
 
 def test_the_helper_needs_a_second_core_and_a_third_to_boot_early():

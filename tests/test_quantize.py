@@ -493,3 +493,5 @@ def test_expand_palette_is_palette_indexed_by_indices(channels):
     floats = rng.random((5, channels))  # any other palette: a channel at a time
     indices = rng.integers(0, 5, (4, 6))
     np.testing.assert_array_equal(expand_palette(floats, indices), floats[indices])
+    np.testing.assert_array_equal(expand_palette(palette, np.array(5)), palette[5])  # one index
+    np.testing.assert_array_equal(expand_palette(palette[:, 0], indices), palette[:, 0][indices])  # 1-D

@@ -194,11 +194,21 @@ def test_png_parts_pieces_and_finish_make_the_encode_png_file(monkeypatch):
     scanlines, starts = parts["scanlines"], [int(start) for start in parts["pieces"]]
     assert starts == list(range(0, scanlines.size, images.DEFLATE_PIECE)) and len(starts) > 3
     pieces = []
-    for start, stop in zip(starts, starts[1:] + [scanlines.size]):
+    half = len(starts) // 2
+    for start, stop in zip(starts[:half], starts[1 : half + 1]):  # the worker's half, one at a time
         before = max(0, start - images.DEFLATE_PIECE_WINDOW)
         reply = web.call("deflate_piece", data=scanlines[before:stop].tobytes(), start=start - before,
                          last=stop == scanlines.size)
         pieces.append(reply["result"]["deflated"].tobytes())
+    # The helper's half in one request, from its end, each piece reported as it is made.
+    offset = max(0, starts[half] - images.DEFLATE_PIECE_WINDOW)
+    reported = {}
+    reply = web.call("deflate_pieces", data=scanlines[offset:].tobytes(), offset=offset,
+                     starts=np.array(starts[half:], dtype=np.int32).tobytes(), total=scanlines.size,
+                     progress=lambda i, deflated: reported.setdefault(i, deflated.tobytes()))
+    assert list(reported) == list(range(len(starts) - half))[::-1]  # the last first
+    assert reply["result"]["sizes"].tolist() == [len(reported[i]) for i in sorted(reported)]
+    pieces += [reported[i] for i in sorted(reported)]
     finished = web.finish_png(parts["head"].tobytes(), b"".join(pieces), parts["adler32"])
     whole = web.encode_png(indices.tobytes(), palette.tobytes(), width, height)
     assert finished["png"].tobytes() == whole["png"].tobytes() and finished["bytes"] == whole["bytes"]
@@ -228,6 +238,18 @@ def test_png_parts_gives_a_small_image_whole():
 ])
 def test_deflate_piece_refuses_bad_requests(kwargs, message):
     reply = web.call("deflate_piece", **kwargs)
+    assert message in reply["error"]["message"]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"offset": 10, "starts": [40000], "total": 40005}, "data must start 32768 bytes before the first piece"),
+    ({"offset": 2**70, "starts": [0], "total": 5}, "total must be at most"),
+    ({"offset": 0, "starts": [0, 0], "total": 5}, "the pieces must follow one another"),
+])
+def test_deflate_pieces_refuses_what_would_not_make_encode_pngs_bytes(kwargs, message):
+    starts = np.array(kwargs.pop("starts"), dtype=np.int32).tobytes()
+    data = bytes(kwargs["total"] - min(kwargs["offset"], kwargs["total"]))
+    reply = web.call("deflate_pieces", data=data, starts=starts, **kwargs)
     assert message in reply["error"]["message"]
 
 

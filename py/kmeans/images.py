@@ -138,6 +138,10 @@ _ZLIB_TRIALS = ((zlib.Z_DEFAULT_STRATEGY, 9), (zlib.Z_FILTERED, 9))
 #: Above this many pixels only the first trial runs: each trial costs a full compression.
 PNG_TRIAL_MAX_PIXELS = 4_000_000
 
+#: The zlib strategy and memLevel of a big image's PNG (the first trial): :func:`png_parts` and
+#: :func:`deflate_piece` use them, so pieces made anywhere are those of :func:`encode_png`.
+PIECE_STRATEGY, PIECE_MEM_LEVEL = _ZLIB_TRIALS[0]
+
 
 #: Above this many bytes of scanlines, :func:`deflate` compresses in pieces of this size, natively on
 #: several threads at once. The pieces do not depend on the number of threads: the bytes are the same.
@@ -183,8 +187,8 @@ def deflate(raw, level: int = 9, mem_level: int = 9, strategy: int = zlib.Z_DEFA
     return join_pieces(pieces, zlib.adler32(view), level)
 
 
-def deflate_piece(data, start: int, *, last: bool, level: int = 9, mem_level: int = 9,
-                  strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+def deflate_piece(data, start: int, *, last: bool, level: int = 9, mem_level: int = PIECE_MEM_LEVEL,
+                  strategy: int = PIECE_STRATEGY) -> bytes:
     """One piece of :func:`deflate`'s stream: ``data[start:]`` as raw deflate, primed with what comes before.
 
     Parameters
@@ -319,8 +323,8 @@ def png_parts(quantized: QuantizedImage, *, compress_level: int = 9) -> PngParts
     if indices.size <= PNG_TRIAL_MAX_PIXELS:
         raise ValueError(f"png_parts is for images above {PNG_TRIAL_MAX_PIXELS:,} pixels; use encode_png")
     ordered, raw = _layout(palette, indices, opaque, bits, by_lightness=False)
-    strategy, mem_level = _ZLIB_TRIALS[0]
-    return PngParts(_png_head(indices.shape, bits, ordered, opaque), raw, compress_level, mem_level, strategy)
+    head = _png_head(indices.shape, bits, ordered, opaque)
+    return PngParts(head, raw, compress_level, PIECE_MEM_LEVEL, PIECE_STRATEGY)
 
 
 def finish_png(head: bytes, zlib_stream: bytes) -> bytes:

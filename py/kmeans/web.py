@@ -298,6 +298,10 @@ def _quantized_for_png(indices, palette, width, height) -> QuantizedImage:
     return QuantizedImage(palette, indices.reshape(height, width), 0, 0.0)
 
 
+#: Most bytes of scanlines a page photo's PNG has (8 bits a pixel, a filter byte a row).
+_MAX_SCANLINE_BYTES = 2 * PAGE_MAX_MEGAPIXELS * 1_000_000
+
+
 def expect(width, height) -> dict:
     """Get ready for a photo of `width` x `height` pixels, told as soon as it is chosen.
 
@@ -307,6 +311,11 @@ def expect(width, height) -> dict:
     deflated in pieces (see :func:`png_parts`), which the worker shares with
     a helper worker (static/helper.js). A worker busy in Python cannot start
     one: a worker inside a worker starts only while its parent is idle.
+
+    Parameters
+    ----------
+    width, height : int
+        The photo's size, as its file's header gives it.
 
     Returns
     -------
@@ -326,7 +335,9 @@ def png_parts(indices, palette, width, height) -> dict:
 
     Parameters
     ----------
-    As :func:`encode_png`.
+    indices : bytes-like of length ``width * height``
+    palette : bytes-like of RGBA bytes, 4 per colour
+    width, height : int
 
     Returns
     -------
@@ -399,8 +410,9 @@ def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
     data : bytes-like
         The scanlines from `offset` to the end of the last piece asked for.
     offset : int
-        Where `data` starts in the scanlines: at most ``window`` bytes (see
-        :func:`png_parts`) before the first piece, so that it has its window.
+        Where `data` starts in the scanlines: ``window`` bytes (see
+        :func:`png_parts`) before the first piece, or 0, so that the first
+        piece has its whole window.
     starts : bytes-like of int32
         The pieces' starts in the scanlines, in order, one after the other.
     total : int
@@ -411,11 +423,14 @@ def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
     Returns
     -------
     dict
-        ``deflated`` (the pieces' bytes one after the other, in the order of
-        `starts`) and ``sizes`` (int32, each piece's length).
+        ``sizes`` (int32, each piece's length, in the order of `starts`)
+        and, without `progress`, ``deflated``: the pieces' bytes one after
+        the other.
     """
     data = _as_uint8(data)
     offset, total = _whole(offset, "offset", 0), _whole(total, "total", 0)
+    if total > _MAX_SCANLINE_BYTES or offset > total:
+        raise ValueError(f"total must be at most {_MAX_SCANLINE_BYTES} bytes of scanlines, and offset at most total")
     starts = _as_uint8(starts)
     if starts.size % 4:
         raise ValueError(f"starts must be int32 values, 4 bytes each; got {starts.size} bytes")
@@ -427,8 +442,10 @@ def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
     if stop > total or (np.diff(bounds) <= 0).any() or (np.diff(bounds) > images.DEFLATE_PIECE).any():
         raise ValueError(f"the pieces must follow one another in the data, each 1 to {images.DEFLATE_PIECE} "
                          f"bytes, and end by total={total}")
-    if not 0 <= bounds[0] - offset <= images.DEFLATE_PIECE_WINDOW:
-        raise ValueError(f"offset must be 0 to {images.DEFLATE_PIECE_WINDOW} bytes before the first piece")
+    if offset != max(0, bounds[0] - images.DEFLATE_PIECE_WINDOW):
+        # A shorter window would still make a valid stream, but not encode_png's bytes.
+        raise ValueError(f"data must start {images.DEFLATE_PIECE_WINDOW} bytes before the first piece "
+                         f"(or at 0): offset {max(0, int(bounds[0]) - images.DEFLATE_PIECE_WINDOW)}, not {offset}")
     pieces = [b""] * starts.size
     for i in reversed(range(starts.size)):
         start, end = int(bounds[i]), int(bounds[i + 1])
@@ -436,10 +453,10 @@ def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
         pieces[i] = images.deflate_piece(data[before - offset : end - offset], start - before, last=end == total)
         if progress is not None:
             progress(i, np.frombuffer(pieces[i], dtype=np.uint8))
-    return {
-        "deflated": np.frombuffer(b"".join(pieces), dtype=np.uint8),
-        "sizes": np.array([len(piece) for piece in pieces], dtype=np.int32),
-    }
+    sizes = np.array([len(piece) for piece in pieces], dtype=np.int32)
+    if progress is not None:
+        return {"sizes": sizes}  # the pieces went out one by one
+    return {"deflated": np.frombuffer(b"".join(pieces), dtype=np.uint8), "sizes": sizes}
 
 
 def finish_png(head, deflated, adler32) -> dict:
