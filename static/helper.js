@@ -2,7 +2,7 @@
 /**
  * The worker's helper: a second Python worker that takes pieces of one big job off the worker running
  * it, so that the job uses two cores. The job today is a big photo's PNG: its image data is deflated in
- * independent pieces (kmeans.web.png_parts, deflate_piece), so the file is the same byte for byte
+ * independent pieces (kmeans.web.png_parts, deflate_pieces), so the file is the same byte for byte
  * whichever worker made each piece.
  *
  * The worker makes pieces from the front, the helper from the back, and they meet where the helper has

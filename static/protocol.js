@@ -26,10 +26,10 @@ export const REQUEST = Object.freeze({
   ENCODE_PNG: "encode_png",
   // A photo's size, sent as soon as it is chosen: the worker gets ready for it (its helper, for a big one).
   EXPECT: "expect",
-  // The worker's own steps for a big photo's PNG (see helper.js): its parts, a piece of its image data,
-  // the helper's share of the pieces (the request the worker sends its helper), and the file from them.
+  // The worker's own steps for a big photo's PNG (see helper.js): its parts, pieces of its image data
+  // (the worker's, one at a time, and the helper's share, which the worker sends its helper), and the
+  // file from them.
   PNG_PARTS: "png_parts",
-  DEFLATE_PIECE: "deflate_piece",
   DEFLATE_PIECES: "deflate_pieces",
   FINISH_PNG: "finish_png",
   SCORE: "score",

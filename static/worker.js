@@ -171,8 +171,9 @@ function callPython(kernel, type, payload, id) {
     kwargs.progress = (/** @type {number | string} */ step, /** @type {number} */ amount) =>
       postMessage({ id, type: REPLY.PROGRESS, payload: progressPayload(step, amount) });
   }
-  if (type === REQUEST.DEFLATE_PIECES) {
-    // Each piece as soon as it is made (the worker that asked stops making it).
+  if (type === REQUEST.DEFLATE_PIECES && id !== null) {
+    // Asked by the worker this one helps: each piece as soon as it is made (that worker then stops
+    // making it). A worker's own call (id null) gets its pieces in the reply.
     kwargs.progress = (/** @type {number} */ index, /** @type {any} */ deflated) => {
       const bytes = copyBuffer(deflated);
       deflated.destroy();
@@ -258,26 +259,19 @@ async function encodePng(kernel, payload) {
   helper.start();
   const { scanlines, pieces: starts, window, head, adler32 } = parts;
   const end = (/** @type {number} */ i) => (i + 1 < starts.length ? starts[i + 1] : scanlines.length);
+  /** The deflate_pieces request of pieces first … last: their scanlines, after the window before them. */
+  const request = (/** @type {number} */ first, /** @type {number} */ last) => {
+    const offset = Math.max(0, starts[first] - window);
+    return { data: scanlines.slice(offset, end(last)), offset, starts: starts.slice(first, last + 1), total: scanlines.length };
+  };
   let lentFirst = 0; // the helper's first piece: it numbers its pieces from there
   const { results, helped } = await helper.share(
     starts.length,
-    (i) => {
-      const before = Math.max(0, starts[i] - window);
-      const piece = {
-        data: scanlines.subarray(before, end(i)), start: starts[i] - before, last: end(i) === scanlines.length,
-      };
-      return callPython(kernel, REQUEST.DEFLATE_PIECE, piece, null)[0].deflated;
-    },
+    (i) => callPython(kernel, REQUEST.DEFLATE_PIECES, request(i, i), null)[0].deflated,
     (first, last) => {
-      const offset = Math.max(0, starts[first] - window);
-      const data = scanlines.slice(offset, end(last));
-      const pieces = starts.slice(first, last + 1);
       lentFirst = first;
-      return {
-        type: REQUEST.DEFLATE_PIECES,
-        payload: { data, offset, starts: pieces, total: scanlines.length },
-        transfer: [data.buffer, pieces.buffer],
-      };
+      const payload = request(first, last);
+      return { type: REQUEST.DEFLATE_PIECES, payload, transfer: [payload.data.buffer, payload.starts.buffer] };
     },
     ({ index, deflated }) => [lentFirst + index, deflated],
   );

@@ -116,8 +116,6 @@ REQUESTS = {
     "encode_png": sized("indices", "palette"),
     "expect": st.fixed_dictionaries({"width": values, "height": values}),
     "png_parts": sized("indices", "palette"),
-    "deflate_piece": st.fixed_dictionaries({"data": buffers, "start": st.one_of(st.integers(-5, 2000), values),
-                                            "last": st.one_of(st.booleans(), values)}),
     "deflate_pieces": st.fixed_dictionaries({
         "data": buffers, "offset": st.one_of(st.integers(-5, 40), values),
         "starts": st.one_of(buffers, st.lists(st.integers(-5, 2000), min_size=0, max_size=4).map(

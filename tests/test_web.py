@@ -197,8 +197,8 @@ def test_png_parts_pieces_and_finish_make_the_encode_png_file(monkeypatch):
     half = len(starts) // 2
     for start, stop in zip(starts[:half], starts[1 : half + 1]):  # the worker's half, one at a time
         before = max(0, start - images.DEFLATE_PIECE_WINDOW)
-        reply = web.call("deflate_piece", data=scanlines[before:stop].tobytes(), start=start - before,
-                         last=stop == scanlines.size)
+        reply = web.call("deflate_pieces", data=scanlines[before:stop].tobytes(), offset=before,
+                         starts=np.array([start], dtype=np.int32).tobytes(), total=scanlines.size)
         pieces.append(reply["result"]["deflated"].tobytes())
     # The helper's half in one request, from its end, each piece reported as it is made.
     offset = max(0, starts[half] - images.DEFLATE_PIECE_WINDOW)
@@ -231,24 +231,26 @@ def test_png_parts_gives_a_small_image_whole():
     assert parts["png"].tobytes() == web.encode_png(indices, palette, 60, 40)["png"].tobytes()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"data": b"abc", "start": 4, "last": True}, "start must be from 0 to 3"),
-    ({"data": b"abc", "start": -1, "last": True}, "start"),
-    ({"data": b"abc", "start": 0, "last": "yes"}, "last must be true or false"),
-])
-def test_deflate_piece_refuses_bad_requests(kwargs, message):
-    reply = web.call("deflate_piece", **kwargs)
-    assert message in reply["error"]["message"]
+def test_png_parts_gives_a_big_image_of_one_piece_whole(monkeypatch):
+    monkeypatch.setattr(images, "PNG_TRIAL_MAX_PIXELS", 1_000)
+    rng = np.random.default_rng(6)
+    indices = rng.integers(0, 4, 80 * 50, dtype=np.uint8).tobytes()
+    palette = np.column_stack([rng.integers(0, 256, (4, 3)), np.full(4, 255)]).astype(np.uint8).tobytes()
+    parts = web.png_parts(indices, palette, 80, 50)
+    assert set(parts) == {"png", "bytes", "seconds"}  # 1,050 bytes of scanlines: one piece
+    assert parts["png"].tobytes() == web.encode_png(indices, palette, 80, 50)["png"].tobytes()
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
+    ({"offset": -1, "starts": [0], "total": 5}, "offset"),
+    ({"offset": 0, "starts": [0], "total": 2**20, "size": (1 << 19) + 1}, "each 1 to 524288 bytes"),
     ({"offset": 10, "starts": [40000], "total": 40005}, "data must start 32768 bytes before the first piece"),
     ({"offset": 2**70, "starts": [0], "total": 5}, "total must be at most"),
     ({"offset": 0, "starts": [0, 0], "total": 5}, "the pieces must follow one another"),
 ])
 def test_deflate_pieces_refuses_what_would_not_make_encode_pngs_bytes(kwargs, message):
     starts = np.array(kwargs.pop("starts"), dtype=np.int32).tobytes()
-    data = bytes(kwargs["total"] - min(kwargs["offset"], kwargs["total"]))
+    data = bytes(kwargs.pop("size", kwargs["total"] - min(max(kwargs["offset"], 0), kwargs["total"])))
     reply = web.call("deflate_pieces", data=data, starts=starts, **kwargs)
     assert message in reply["error"]["message"]
 

@@ -277,12 +277,12 @@ def encode_png(indices, palette, width, height) -> dict:
         ``png``: the file's bytes as a uint8 array; ``bytes``: its length.
     """
     started = time.perf_counter()
-    png = images.encode_png(_quantized_for_png(indices, palette, width, height))
-    return {
-        "png": np.frombuffer(png, dtype=np.uint8),
-        "bytes": len(png),
-        "seconds": time.perf_counter() - started,
-    }
+    return _png_reply(images.encode_png(_quantized_for_png(indices, palette, width, height)), started)
+
+
+def _png_reply(png: bytes, started: float) -> dict:
+    """A finished PNG as :func:`encode_png` and :func:`png_parts` return it."""
+    return {"png": np.frombuffer(png, dtype=np.uint8), "bytes": len(png), "seconds": time.perf_counter() - started}
 
 
 def _quantized_for_png(indices, palette, width, height) -> QuantizedImage:
@@ -348,16 +348,18 @@ def png_parts(indices, palette, width, height) -> dict:
         file's bytes before its image data), ``scanlines`` (uint8),
         ``pieces`` (int32: where each piece starts in the scanlines),
         ``window`` and ``adler32`` (of the scanlines). Piece i runs from
-        ``pieces[i]`` to the next start: :func:`deflate_piece` it with up
-        to `window` bytes before it.
+        ``pieces[i]`` to the next start: :func:`deflate_pieces` makes any
+        run of them, given the `window` bytes before the first.
     """
+    started = time.perf_counter()
     quantized = _quantized_for_png(indices, palette, width, height)
     if quantized.indices.size <= images.PNG_TRIAL_MAX_PIXELS:
-        return encode_png(indices, palette, width, height)
+        return _png_reply(images.encode_png(quantized), started)
     parts = images.png_parts(quantized)
     scanlines = parts.scanlines.reshape(-1)
-    if scanlines.size <= images.DEFLATE_PIECE:
-        return encode_png(indices, palette, width, height)
+    if scanlines.size <= images.DEFLATE_PIECE:  # one piece: deflated here, as encode_png would
+        zlib_stream = images.deflate(scanlines, parts.level, parts.mem_level, parts.strategy)
+        return _png_reply(images.finish_png(parts.head, zlib_stream), started)
     return {
         "head": np.frombuffer(parts.head, dtype=np.uint8),
         "scanlines": scanlines,
@@ -367,43 +369,13 @@ def png_parts(indices, palette, width, height) -> dict:
     }
 
 
-def deflate_piece(data, start, last) -> dict:
-    """One piece of a big PNG's image data (see :func:`png_parts`), with the settings it uses.
-
-    Parameters
-    ----------
-    data : bytes-like
-        The piece's scanlines, after the up to ``images.DEFLATE_PIECE_WINDOW``
-        bytes before them.
-    start : int
-        Where the piece begins in `data` (0 for the first piece).
-    last : bool
-        Whether it is the last piece.
-
-    Returns
-    -------
-    dict
-        ``deflated``: the piece as raw deflate (uint8), the same wherever it is computed.
-    """
-    data = _as_uint8(data)
-    start = _whole(start, "start", 0)
-    if start > min(data.size, images.DEFLATE_PIECE_WINDOW):
-        raise ValueError(f"start must be from 0 to {min(data.size, images.DEFLATE_PIECE_WINDOW)} "
-                         f"(the bytes before the piece); got {start}")
-    if data.size - start > images.DEFLATE_PIECE:
-        raise ValueError(f"a piece holds at most {images.DEFLATE_PIECE} bytes; got {data.size - start}")
-    if not isinstance(last, bool):
-        raise TypeError(f"last must be true or false; got {last!r}")
-    piece = images.deflate_piece(data, start, last=last)
-    return {"deflated": np.frombuffer(piece, dtype=np.uint8)}
-
-
 def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
-    """Several pieces of a big PNG's image data, the last first: the helper worker's share (see png_parts).
+    """Pieces of a big PNG's image data (see :func:`png_parts`), the last first.
 
-    The worker makes pieces from the front and its helper from the back,
-    so they meet in the middle; each piece is reported as soon as it is
-    made, so the worker can stop making the ones the helper has done.
+    The worker asks for its pieces one at a time, from the front; its helper
+    worker is lent a run of them from the back, and reports each piece as
+    soon as it is made (`progress`), so the worker can stop making the ones
+    the helper has done.
 
     Parameters
     ----------
@@ -460,7 +432,7 @@ def deflate_pieces(data, offset, starts, total, progress=None) -> dict:
 
 
 def finish_png(head, deflated, adler32) -> dict:
-    """The PNG from :func:`png_parts`'s `head` and the pieces of :func:`deflate_piece`, joined in order.
+    """The PNG from :func:`png_parts`'s `head` and the pieces of :func:`deflate_pieces`, joined in order.
 
     Parameters
     ----------
@@ -1099,7 +1071,6 @@ FUNCTIONS = {
     "encode_png": encode_png,
     "expect": expect,
     "png_parts": png_parts,
-    "deflate_piece": deflate_piece,
     "deflate_pieces": deflate_pieces,
     "finish_png": finish_png,
     "score": score,
