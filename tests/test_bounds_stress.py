@@ -499,7 +499,7 @@ def test_lloyd_single_primed_equals_unprimed(
 
     # Primed from a coarse colour histogram, as the coarse-to-fine fit does.
     coarse = _coarse_to_fine.colour_histogram(X, w if w.all() else w + 1.0, bits)
-    means, _bw, bin_of, radius = coarse
+    means, bin_of, radius = coarse.means, coarse.bin_of_colour, coarse.radius
     reach = np.sqrt(brute_matrix(X, means)[np.arange(n), bin_of])
     assert np.all(reach <= radius[bin_of]), "a colour lies outside its bin's radius"
     labels, _inertia, centers, n_iter, assigner = _coarse_to_fine.primed_lloyd(

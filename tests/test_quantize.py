@@ -421,6 +421,39 @@ def test_coarse_to_fine_ends_at_an_exact_fixed_point(china, monkeypatch, levels,
     _assert_nearest_palette_colour(image, result)
 
 
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_coarser_histogram_summed_from_finer_bins_is_the_same_to_the_bit(china, channels):
+    # Pixel counts: whole colours and weights, so every sum is exact in any order.
+    pixels = china.reshape(-1, 3)
+    if channels == 4:
+        pixels = np.column_stack([pixels, (np.arange(pixels.shape[0]) * 7 % 256).astype(np.uint8)])
+    distinct = kmeans._distinct.count_colours(pixels, channels)
+    middle = kmeans._coarse_to_fine.colour_histogram(distinct.colours, distinct.weights, 6)
+    direct = kmeans._coarse_to_fine.colour_histogram(distinct.colours, distinct.weights, 5)
+    summed, parent_of_bin = kmeans._coarse_to_fine.coarser_histogram(middle, 6, 5)
+    for field in direct._fields:
+        np.testing.assert_array_equal(getattr(summed, field), getattr(direct, field), err_msg=field)
+    assert direct.means.shape[0] < middle.means.shape[0]
+    # Every colour's middle bin lies in its coarse bin.
+    np.testing.assert_array_equal(parent_of_bin[middle.bin_of_colour], direct.bin_of_colour)
+
+
+@pytest.mark.parametrize("weights", ["counts", "fractions"])
+def test_the_coarse_level_is_summed_from_the_middle_one_only_for_whole_weights(china, monkeypatch, weights):
+    monkeypatch.setattr(kmeans._coarse_to_fine, "COARSE_MIN_COLOURS", 1000)
+    monkeypatch.setattr(kmeans._coarse_to_fine, "MIDDLE_MIN_COLOURS", 1000)
+    summed = []
+    coarser = kmeans._coarse_to_fine.coarser_histogram
+    monkeypatch.setattr(kmeans._coarse_to_fine, "coarser_histogram",
+                        lambda *args: summed.append(True) or coarser(*args))
+    distinct = kmeans._distinct.count_colours(china.reshape(-1, 3), 3)
+    scale = 1.0 if weights == "counts" else 0.37  # fractional sums would round in another order
+    fit = kmeans._coarse_to_fine.fit_colours(distinct.colours, distinct.weights * scale, 8,
+                                             rng=np.random.default_rng(0), max_iter=300, tol=1e-4, n_init=2)
+    assert summed == ([True] if weights == "counts" else [])
+    assert fit.centers.shape == (8, 3)
+
+
 def test_progress_is_called_after_every_iteration(small_photo):
     seen = []
     result = quantize_image(small_photo, 8, seed=0, n_init=1, progress=seen.append)

@@ -11,7 +11,9 @@ With many distinct colours the fit runs on a pyramid of colour histograms
 2. With more than ``MIDDLE_MIN_COLOURS`` colours, every run then goes on to
    a middle histogram (6 bits per channel); the best run there is kept.
    Choosing at this finer level picks better runs than the coarse inertia
-   does, and the exact phase then starts close to its end.
+   does, and the exact phase then starts close to its end. The middle
+   histogram is made first: for pixel counts the coarse one is summed from
+   its bins (:func:`coarser_histogram`), the same to the bit.
 3. Lloyd's algorithm on the exact distinct colours, started from those
    centers, converges to a K-means solution of the image's pixels, usually
    in a few iterations.
@@ -69,6 +71,11 @@ class Histogram(NamedTuple):
     bin_weights: np.ndarray
     bin_of_colour: np.ndarray
     radius: np.ndarray
+    #: ndarray of shape (n_bins,), dtype intp: each bin's number (its channels' top bits, packed).
+    codes: np.ndarray
+    #: ndarray of shape (n_bins, n_channels), or None: the weighted sums of the colours in each
+    #: bin (`means` times `bin_weights`, before rounding); None when binned in another space.
+    sums: np.ndarray | None
 
 
 def colour_histogram(colours, weights, bits=COARSE_BITS, fitted=None) -> Histogram:
@@ -91,6 +98,7 @@ def colour_histogram(colours, weights, bits=COARSE_BITS, fitted=None) -> Histogr
     radius : ndarray of shape (n_bins,)
         An upper bound on the distance from a bin's mean to any colour in it:
         the distance to the farthest corner of the bin's box.
+    codes, sums : see :class:`Histogram`.
     """
     shift = 8 - bits
     n_channels = colours.shape[1]
@@ -98,28 +106,68 @@ def colour_histogram(colours, weights, bits=COARSE_BITS, fitted=None) -> Histogr
     for c in range(n_channels):
         bins <<= bits
         bins |= colours[:, c].astype(np.intp) >> shift
+    if fitted is None:
+        return _box_histogram(bins, weights, lambda c: colours[:, c] * weights, bits, n_channels)
     bin_weights = np.bincount(bins, weights=weights)
-    used = np.flatnonzero(bin_weights)
+    used = np.flatnonzero(bin_weights > 0)
     position = np.zeros(bin_weights.size, dtype=np.intp)
     position[used] = np.arange(used.size)
     means = np.empty((used.size, n_channels), dtype=np.float64, order="F")
     radius_sq = np.zeros(used.size)
-    if fitted is not None:
-        # A bin's box is curved in another space: its radius is measured, colour by colour.
-        for c in range(n_channels):
-            means[:, c] = np.bincount(bins, weights=fitted[:, c] * weights)[used] / bin_weights[used]
-        bin_of_colour = position[bins]
-        reach = np.zeros(colours.shape[0])
-        for c in range(n_channels):
-            reach += (fitted[:, c] - means[bin_of_colour, c]) ** 2
-        np.maximum.at(radius_sq, bin_of_colour, reach)
-        return Histogram(means, bin_weights[used], bin_of_colour, np.sqrt(radius_sq) * (1 + 1e-9) + 1e-9)
+    # A bin's box is curved in another space: its radius is measured, colour by colour.
+    for c in range(n_channels):
+        means[:, c] = np.bincount(bins, weights=fitted[:, c] * weights)[used] / bin_weights[used]
+    bin_of_colour = position[bins]
+    reach = np.zeros(colours.shape[0])
+    for c in range(n_channels):
+        reach += (fitted[:, c] - means[bin_of_colour, c]) ** 2
+    np.maximum.at(radius_sq, bin_of_colour, reach)
+    radius = np.sqrt(radius_sq) * (1 + 1e-9) + 1e-9
+    return Histogram(means, bin_weights[used], bin_of_colour, radius, used, None)
+
+
+def coarser_histogram(fine: Histogram, fine_bits: int, bits: int) -> tuple[Histogram, np.ndarray]:
+    """The same colours binned by fewer `bits` per channel, summed from `fine`'s bins.
+
+    Equal to ``colour_histogram(colours, weights, bits)`` (the same bits)
+    when the colours and their weights are whole numbers, as pixel counts
+    are: every sum is then exact, in any order. It costs a pass over
+    `fine`'s bins instead of over the colours.
+
+    Returns
+    -------
+    coarse : Histogram
+    parent_of_bin : ndarray of shape (n_fine_bins,), dtype intp
+        The coarse bin (row of ``coarse.means``) of every bin of `fine`.
+    """
+    n_channels = fine.means.shape[1]
+    drop, mask = fine_bits - bits, (1 << fine_bits) - 1
+    parent = np.zeros(fine.codes.size, dtype=np.intp)
+    for c in range(n_channels):
+        parent <<= bits
+        parent |= (fine.codes >> (fine_bits * (n_channels - 1 - c)) & mask) >> drop
+    coarse = _box_histogram(parent, fine.bin_weights, lambda c: fine.sums[:, c], bits, n_channels)
+    parent_of_bin = coarse.bin_of_colour
+    return coarse._replace(bin_of_colour=parent_of_bin[fine.bin_of_colour]), parent_of_bin
+
+
+def _box_histogram(bins, weights, weighted, bits, n_channels) -> Histogram:
+    """:func:`colour_histogram` of whole sRGB(A) colours in `bins`, whose channel c weighs ``weighted(c)``."""
+    shift = 8 - bits
+    bin_weights = np.bincount(bins, weights=weights)
+    used = np.flatnonzero(bin_weights > 0)  # a bool scan is faster than a float one
+    position = np.zeros(bin_weights.size, dtype=np.intp)
+    position[used] = np.arange(used.size)
+    sums = np.empty((used.size, n_channels), dtype=np.float64, order="F")
+    means = np.empty((used.size, n_channels), dtype=np.float64, order="F")
+    radius_sq = np.zeros(used.size)
     width = (1 << shift) - 1
     for c in range(n_channels):
-        means[:, c] = np.bincount(bins, weights=colours[:, c] * weights)[used] / bin_weights[used]
+        sums[:, c] = np.bincount(bins, weights=weighted(c))[used]
+        means[:, c] = sums[:, c] / bin_weights[used]
         low = (used >> (bits * (n_channels - 1 - c)) & ((1 << bits) - 1)) << shift
         radius_sq += np.maximum(means[:, c] - low, low + width - means[:, c]) ** 2
-    return Histogram(means, bin_weights[used], position[bins], np.sqrt(radius_sq))
+    return Histogram(means, bin_weights[used], position[bins], np.sqrt(radius_sq), used, sums)
 
 
 def weighted_tolerance(colours, weights, tol):
@@ -163,7 +211,15 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
         model.fit(colours, sample_weight=weights, callback=callback)
         return Fit(model.cluster_centers_, model.n_iter_)
     binning, fitted = (colours, None) if srgb is None else (srgb, colours)
-    coarse = colour_histogram(binning, weights, COARSE_BITS, fitted)
+    middle = parent_of_bin = None
+    if colours.shape[0] > MIDDLE_MIN_COLOURS:
+        middle = colour_histogram(binning, weights, MIDDLE_BITS, fitted)
+    if middle is not None and middle.sums is not None and np.array_equal(weights, np.floor(weights)):
+        # Whole colours and weights (pixel counts): summed from the middle level's bins, the coarse
+        # level is the same to the bit, at a tenth of the cost.
+        coarse, parent_of_bin = coarser_histogram(middle, MIDDLE_BITS, COARSE_BITS)
+    else:
+        coarse = colour_histogram(binning, weights, COARSE_BITS, fitted)
     absolute_tol = weighted_tolerance(colours, weights, tol)
     if coarse.means.shape[0] < n_clusters:
         return _fit_bins_and_heaviest(colours, weights, n_clusters, coarse, rng=rng, max_iter=max_iter,
@@ -176,11 +232,11 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
         model.fit(coarse.means, sample_weight=coarse.bin_weights, callback=callback)
         runs.append((model.inertia_, model.cluster_centers_, model.n_iter_))
     parent, parent_of_colour = coarse, coarse.bin_of_colour
-    if colours.shape[0] > MIDDLE_MIN_COLOURS:
-        middle = colour_histogram(binning, weights, MIDDLE_BITS, fitted)
-        parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
-        # Every colour of a fine bin is in the same coarse bin.
-        parent_of_bin[middle.bin_of_colour] = coarse.bin_of_colour
+    if middle is not None:
+        if parent_of_bin is None:
+            parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
+            # Every colour of a fine bin is in the same coarse bin.
+            parent_of_bin[middle.bin_of_colour] = coarse.bin_of_colour
         for index, (_inertia, centers, done) in enumerate(runs):
             _labels, inertia, centers, n_iter, _assigner = primed_lloyd(
                 middle.means, middle.bin_weights, centers, coarse, parent_of_bin,
