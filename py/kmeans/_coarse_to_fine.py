@@ -211,15 +211,20 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
         model.fit(colours, sample_weight=weights, callback=callback)
         return Fit(model.cluster_centers_, model.n_iter_)
     binning, fitted = (colours, None) if srgb is None else (srgb, colours)
-    middle = parent_of_bin = None
-    if colours.shape[0] > MIDDLE_MIN_COLOURS:
-        middle = colour_histogram(binning, weights, MIDDLE_BITS, fitted)
-    if middle is not None and middle.sums is not None and np.array_equal(weights, np.floor(weights)):
+    middle = parent_of_bin = None  # parent_of_bin: the coarse bin of every middle bin
+    if colours.shape[0] <= MIDDLE_MIN_COLOURS:
+        coarse = colour_histogram(binning, weights, COARSE_BITS, fitted)
+    elif fitted is None and np.array_equal(weights, np.floor(weights)):
         # Whole colours and weights (pixel counts): summed from the middle level's bins, the coarse
         # level is the same to the bit, at a tenth of the cost.
+        middle = colour_histogram(binning, weights, MIDDLE_BITS)
         coarse, parent_of_bin = coarser_histogram(middle, MIDDLE_BITS, COARSE_BITS)
     else:
+        middle = colour_histogram(binning, weights, MIDDLE_BITS, fitted)
         coarse = colour_histogram(binning, weights, COARSE_BITS, fitted)
+        parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
+        # Every colour of a middle bin is in the same coarse bin.
+        parent_of_bin[middle.bin_of_colour] = coarse.bin_of_colour
     absolute_tol = weighted_tolerance(colours, weights, tol)
     if coarse.means.shape[0] < n_clusters:
         return _fit_bins_and_heaviest(colours, weights, n_clusters, coarse, rng=rng, max_iter=max_iter,
@@ -233,10 +238,6 @@ def fit_colours(colours, weights, n_clusters, *, rng, max_iter, tol, n_init, cal
         runs.append((model.inertia_, model.cluster_centers_, model.n_iter_))
     parent, parent_of_colour = coarse, coarse.bin_of_colour
     if middle is not None:
-        if parent_of_bin is None:
-            parent_of_bin = np.empty(middle.means.shape[0], dtype=np.intp)
-            # Every colour of a fine bin is in the same coarse bin.
-            parent_of_bin[middle.bin_of_colour] = coarse.bin_of_colour
         for index, (_inertia, centers, done) in enumerate(runs):
             _labels, inertia, centers, n_iter, _assigner = primed_lloyd(
                 middle.means, middle.bin_weights, centers, coarse, parent_of_bin,
