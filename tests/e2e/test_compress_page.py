@@ -357,6 +357,29 @@ def test_a_big_photos_png_is_deflated_with_the_helper_worker_to_cpythons_bytes(a
     assert 1 <= helped < total, pieces  # the helper made some pieces, the worker the first ones
 
 
+def test_a_photo_is_announced_to_the_worker_only_for_a_run_that_may_need_the_helper(app):
+    # The announcement (kmeans.web.expect) starts the PNG's helper worker for a big photo on three or
+    # more cores; a run with a size target writes its PNG in its one request and never uses it.
+    app.evaluate(
+        """() => {
+            window.posted = [];
+            const post = Worker.prototype.postMessage;
+            Worker.prototype.postMessage = function (message, ...rest) {
+                window.posted.push(message.type);
+                return post.call(this, message, ...rest);
+            };
+        }"""
+    )
+    app.fill("#max-kb", "20")
+    compress(app, "target.png", make_png(seed=5))
+    posted = app.evaluate("() => window.posted.splice(0)")
+    assert "compress" in posted and "expect" not in posted, posted
+    app.fill("#max-kb", "")
+    compress(app, "plain.png", make_png(seed=6))
+    posted = app.evaluate("() => window.posted.splice(0)")
+    assert "expect" in posted and "quantize" in posted, posted
+
+
 def test_a_large_image_matches_cpython(app):
     """Over 2**21 pixels the quantizer counts colours with np.bincount (gh: uint32 keys failed in wasm32)."""
     from kmeans import _coarse_to_fine, _distinct
